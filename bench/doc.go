@@ -1,0 +1,3 @@
+// Package bench measures gradflow's workloads side by side with peers (PyTorch, raw
+// gorgonia).
+package bench

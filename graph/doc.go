@@ -1,0 +1,31 @@
+// Package graph holds the core of gradflow: parameters, scopes, traced graphs and
+// compiled machines.
+//
+// A model's knowledge lives in Params (weights, biases and state such as BatchNorm
+// running statistics). A Param owns its value tensor and its gradient tensor, and it
+// lives outside any graph: every Graph traced from the model binds the same tensors
+// by reference, so a training graph at batch 128, an evaluation graph at batch 1000
+// and an inference graph at batch 1 share one set of weights with no copy.
+//
+// Params are created through a Scope, which gives each one a unique hierarchical
+// name ("mlp/fc1/weight") and a seeded initial value. Creating the same name twice
+// is an error; gorgonia would silently merge the two nodes.
+//
+// A Graph is one trace of a model for one input shape and one Mode (Train or Eval).
+// Compile differentiates a scalar loss with respect to the trainable params
+// (gorgonia.Grad, reverse-mode autodiff) and wraps a gorgonia TapeMachine in a
+// Machine whose Run resets the tape, feeds the inputs, and writes each Param's
+// gradient (overwriting, never accumulating) and each requested output.
+//
+// Usage:
+//
+//	s := graph.NewScope(graph.Float32, graph.Seed(1))
+//	w, _ := s.Param("w", graph.Weight, []int{3, 2}, graph.GlorotUniform{})
+//	g := graph.New(graph.Float32, graph.Train)
+//	x, _ := g.Input("x", 4, 3)
+//	wn, _ := g.Node(w)
+//	y, _ := gorgonia.Mul(x, wn)
+//	loss, _ := gorgonia.Mean(y)
+//	m, _ := graph.Compile(g, graph.Loss(loss))
+//	_ = m.Run(graph.Feeds{x: batch}) // w.Grad() now holds dloss/dw
+package graph

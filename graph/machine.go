@@ -1,0 +1,247 @@
+package graph
+
+import (
+	"math"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Feeds maps input nodes to the tensors they take in one Run. Tensors are bound by
+// reference; Run does not copy them.
+type Feeds map[*gorgonia.Node]tensor.Tensor
+
+// CompileOption configures Compile.
+type CompileOption func(*compileConfig)
+
+type compileConfig struct {
+	loss    *gorgonia.Node
+	outputs []*gorgonia.Node
+}
+
+// Loss makes Compile differentiate the scalar node n with respect to every trainable
+// Param in the graph that n depends on. Machine.Run then fills those Params' gradients
+// and Machine.Loss returns n's value.
+func Loss(n *gorgonia.Node) CompileOption { return func(c *compileConfig) { c.loss = n } }
+
+// Outputs makes Machine.Run copy the values of these nodes into buffers that
+// Machine.Output returns.
+func Outputs(ns ...*gorgonia.Node) CompileOption {
+	return func(c *compileConfig) { c.outputs = append(c.outputs, ns...) }
+}
+
+// Machine runs a compiled Graph: a gorgonia TapeMachine plus the bookkeeping that
+// gorgonia leaves to its caller. Each Run resets the tape (gorgonia's RunAll does
+// nothing without it), overwrites the gradients of the differentiated Params (they
+// never accumulate across runs), and returns gorgonia panics as errors.
+//
+// One Machine per Graph: a second gorgonia machine on the same ExprGraph would reset
+// op state of the first. A Machine is not safe for concurrent use.
+type Machine struct {
+	g        *Graph
+	vm       gorgonia.VM
+	loss     *gorgonia.Node
+	lossVal  gorgonia.Value
+	wrt      []*Param // differentiated params, their grads read into p.grad
+	frozen   []*Param // trainable params in the graph that the loss does not reach
+	outputs  map[*gorgonia.Node]*tensor.Dense
+	outOrder []*gorgonia.Node
+	gradVals []gorgonia.Value
+	outVals  []gorgonia.Value
+	runs     int
+}
+
+// Compile builds a Machine for g. With Loss, it adds the backward pass
+// (gorgonia.Grad) for the trainable Params the loss depends on. A Graph can be
+// compiled once.
+func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
+	defer Recover(&err)
+	if g == nil {
+		return nil, errors.New("graph: Compile of a nil Graph")
+	}
+	if g.err != nil {
+		return nil, g.err
+	}
+	var cfg compileConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m = &Machine{g: g, loss: cfg.loss, outputs: map[*gorgonia.Node]*tensor.Dense{}}
+
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if cfg.loss != nil {
+		if cfg.loss.Graph() != g.expr {
+			return nil, errors.New("graph: Compile: loss node is not in this graph")
+		}
+		if !cfg.loss.IsScalar() {
+			return nil, errors.Errorf("graph: Compile: loss has shape %v, want a scalar", cfg.loss.Shape())
+		}
+		reach := reachable(g.expr, cfg.loss)
+		var wrtNodes []*gorgonia.Node
+		for _, p := range g.params {
+			if !p.trainable {
+				continue
+			}
+			if reach[g.nodes[p]] {
+				m.wrt = append(m.wrt, p)
+				wrtNodes = append(wrtNodes, g.nodes[p])
+			} else {
+				m.frozen = append(m.frozen, p)
+			}
+		}
+		if len(wrtNodes) > 0 {
+			grads, err := gorgonia.Grad(cfg.loss, wrtNodes...)
+			if err != nil {
+				return nil, errors.Wrap(err, "graph: Compile: differentiating the loss")
+			}
+			m.gradVals = make([]gorgonia.Value, len(grads))
+			for i, gn := range grads {
+				// Read copies into an existing value: the gradient lands in p.grad
+				// with no allocation.
+				m.gradVals[i] = m.wrt[i].grad
+				gorgonia.Read(gn, &m.gradVals[i])
+			}
+		}
+		gorgonia.Read(cfg.loss, &m.lossVal)
+	}
+	for _, n := range cfg.outputs {
+		if n == nil || n.Graph() != g.expr {
+			return nil, errors.New("graph: Compile: an output node is nil or not in this graph")
+		}
+		if _, dup := m.outputs[n]; dup {
+			continue
+		}
+		buf := tensor.New(tensor.WithShape(n.Shape()...), tensor.Of(n.Dtype()))
+		m.outputs[n] = buf
+		m.outOrder = append(m.outOrder, n)
+	}
+	m.outVals = make([]gorgonia.Value, len(m.outOrder))
+	for i, n := range m.outOrder {
+		m.outVals[i] = m.outputs[n]
+		gorgonia.Read(n, &m.outVals[i])
+	}
+	prog, locMap, err := gorgonia.Compile(g.expr)
+	if err != nil {
+		return nil, errors.Wrap(err, "graph: Compile")
+	}
+	m.vm = gorgonia.NewTapeMachine(g.expr, gorgonia.WithPrecompiled(prog, locMap))
+	return m, nil
+}
+
+// reachable returns the nodes that root depends on (root included).
+func reachable(eg *gorgonia.ExprGraph, root *gorgonia.Node) map[*gorgonia.Node]bool {
+	seen := map[*gorgonia.Node]bool{}
+	stack := []*gorgonia.Node{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		it := eg.From(n.ID())
+		for it.Next() {
+			stack = append(stack, it.Node().(*gorgonia.Node))
+		}
+	}
+	return seen
+}
+
+// Graph returns the graph the machine runs.
+func (m *Machine) Graph() *Graph { return m.g }
+
+// WRT returns the Params whose gradients Run computes, in graph order.
+func (m *Machine) WRT() []*Param { return append([]*Param(nil), m.wrt...) }
+
+// Run binds the feeds to their input nodes, runs the forward pass (and the backward
+// pass if the machine was compiled with a Loss), and writes the gradients and outputs.
+// Every input of the graph must be fed, with its exact shape and dtype.
+//
+// Gradients of differentiated Params are overwritten, never accumulated; a trainable
+// Param of the graph that the loss does not reach gets a zero gradient.
+func (m *Machine) Run(feeds Feeds) (err error) {
+	defer Recover(&err)
+	if m == nil || m.vm == nil {
+		return errors.New("graph: Run on a nil or closed Machine")
+	}
+	for _, in := range m.g.inOrder {
+		v, ok := feeds[in]
+		if !ok || v == nil {
+			return errors.Errorf("graph: Run: input %q not fed", inputName(in))
+		}
+		if !v.Shape().Eq(in.Shape()) {
+			return errors.Errorf("graph: Run: input %q got shape %v, want %v", inputName(in), v.Shape(), in.Shape())
+		}
+		if v.Dtype() != in.Dtype() {
+			return errors.Errorf("graph: Run: input %q got dtype %v, want %v", inputName(in), v.Dtype(), in.Dtype())
+		}
+		if err := gorgonia.Let(in, v); err != nil {
+			return errors.Wrapf(err, "graph: Run: input %q", inputName(in))
+		}
+	}
+	if len(feeds) > len(m.g.inOrder) {
+		for n := range feeds {
+			if _, ok := m.g.inputs[inputName(n)]; !ok || m.g.inputs[inputName(n)] != n {
+				return errors.Errorf("graph: Run: fed node %v is not an input of this graph", n)
+			}
+		}
+	}
+	m.vm.Reset()
+	defer m.vm.Reset() // release intermediates; also leaves the tape runnable after an error
+	if err := m.vm.RunAll(); err != nil {
+		return errors.Wrap(err, "graph: Run")
+	}
+	for _, p := range m.frozen {
+		p.ZeroGrad()
+	}
+	m.runs++
+	return nil
+}
+
+// Loss returns the loss computed by the last Run (NaN before the first Run or without
+// a Loss).
+func (m *Machine) Loss() float64 {
+	switch v := m.lossVal.(type) {
+	case *gorgonia.F64:
+		return float64(*v)
+	case *gorgonia.F32:
+		return float64(*v)
+	case tensor.Tensor:
+		switch d := v.Data().(type) {
+		case float64:
+			return d
+		case float32:
+			return float64(d)
+		case []float64:
+			return d[0]
+		case []float32:
+			return float64(d[0])
+		}
+	}
+	return math.NaN()
+}
+
+// Output returns the buffer that holds node n's value after each Run. It is reused by
+// the next Run: copy it to keep it. n must have been passed to Outputs.
+func (m *Machine) Output(n *gorgonia.Node) (*tensor.Dense, error) {
+	buf, ok := m.outputs[n]
+	if !ok {
+		return nil, errors.Errorf("graph: Output: node %v was not compiled as an output", n)
+	}
+	return buf, nil
+}
+
+// Close releases the machine. A closed machine cannot Run.
+func (m *Machine) Close() error {
+	if m == nil || m.vm == nil {
+		return nil
+	}
+	err := m.vm.Close()
+	m.vm = nil
+	return err
+}
+
+func inputName(n *gorgonia.Node) string { return strings.TrimPrefix(n.Name(), "input:") }
