@@ -17,14 +17,19 @@ type Feeds map[*gorgonia.Node]tensor.Tensor
 type CompileOption func(*compileConfig)
 
 type compileConfig struct {
-	loss    *gorgonia.Node
-	outputs []*gorgonia.Node
+	loss        *gorgonia.Node
+	outputs     []*gorgonia.Node
+	forwardOnly bool
 }
 
 // Loss makes Compile differentiate the scalar node n with respect to every trainable
 // Param in the graph that n depends on. Machine.Run then fills those Params' gradients
 // and Machine.Loss returns n's value.
 func Loss(n *gorgonia.Node) CompileOption { return func(c *compileConfig) { c.loss = n } }
+
+// ForwardOnly makes Compile skip the backward pass: Machine.Loss still reports the
+// loss given with Loss, but no gradient is computed (evaluation, inference).
+func ForwardOnly() CompileOption { return func(c *compileConfig) { c.forwardOnly = true } }
 
 // Outputs makes Machine.Run copy the values of these nodes into buffers that
 // Machine.Output returns.
@@ -82,8 +87,8 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 		reach := reachable(g.expr, cfg.loss)
 		var wrtNodes []*gorgonia.Node
 		for _, p := range g.params {
-			if !p.trainable {
-				continue
+			if !p.trainable || cfg.forwardOnly {
+				continue // a forward-only machine never touches gradients
 			}
 			if reach[g.nodes[p]] {
 				m.wrt = append(m.wrt, p)
@@ -194,7 +199,7 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	if err := m.vm.RunAll(); err != nil {
 		return errors.Wrap(err, "graph: Run")
 	}
-	for _, p := range m.frozen {
+	for _, p := range m.frozen { // trainable params the loss does not reach: zero, not stale
 		p.ZeroGrad()
 	}
 	m.runs++
