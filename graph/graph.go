@@ -7,7 +7,6 @@ import (
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // buildMu serialises the parts of graph building that touch gorgonia's package-level
@@ -158,7 +157,18 @@ func (g *Graph) Node(p *Param) (*gorgonia.Node, error) {
 	if p.DType() != g.dtype {
 		return nil, errors.Errorf("graph: param %q has dtype %v, graph has %v", p.name, p.DType(), g.dtype)
 	}
-	n, err := newNode(g.expr, g.dtype, p.value.Shape(), p.name, p.value)
+	var bind gorgonia.Value = p.value
+	if p.value.IsScalar() {
+		// gorgonia's ops compute wrong values from a 0-d Dense (Sum(x*a) gave 0); they
+		// want *F32/*F64. Alias one over the Param's single element, so the binding
+		// stays by reference.
+		if p.DType() == Float32 {
+			bind = (*gorgonia.F32)(&p.value.Float32s()[0])
+		} else {
+			bind = (*gorgonia.F64)(&p.value.Float64s()[0])
+		}
+	}
+	n, err := newNode(g.expr, g.dtype, p.value.Shape(), p.name, bind)
 	if err != nil {
 		return nil, errors.Wrapf(err, "graph: param %q", p.name)
 	}
@@ -180,7 +190,7 @@ func (g *Graph) ParamOf(n *gorgonia.Node) *Param {
 	return nil
 }
 
-func newNode(eg *gorgonia.ExprGraph, dt DType, shape []int, name string, value *tensor.Dense) (n *gorgonia.Node, err error) {
+func newNode(eg *gorgonia.ExprGraph, dt DType, shape []int, name string, value gorgonia.Value) (n *gorgonia.Node, err error) {
 	defer Recover(&err)
 	buildMu.Lock()
 	defer buildMu.Unlock()

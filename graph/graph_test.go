@@ -67,6 +67,10 @@ func TestMachineGradMatchesHand(t *testing.T) {
 
 func toF64(d any) []float64 {
 	switch v := d.(type) {
+	case float64:
+		return []float64{v}
+	case float32:
+		return []float64{float64(v)}
 	case []float64:
 		return v
 	case []float32:
@@ -77,4 +81,50 @@ func toF64(d any) []float64 {
 		return out
 	}
 	return nil
+}
+
+func TestScalarParamAndOutputs(t *testing.T) {
+	for _, dt := range []DType{Float64, Float32} {
+		s := NewScope(dt)
+		a, err := s.Param("a", Weight, nil, Constant{3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := New(dt, Train)
+		x, _ := g.Input("x", 2)
+		an, _ := g.Node(a)
+		y := gorgonia.Must(gorgonia.Mul(x, an))
+		loss := gorgonia.Must(gorgonia.Sum(y))
+		m, err := Compile(g, Loss(loss), Outputs(loss, y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xt := tensor.New(tensor.WithShape(2), tensor.Of(dt))
+		xt.Set(0, convert(dt, 1))
+		xt.Set(1, convert(dt, 4))
+		for run := 0; run < 2; run++ {
+			if err := m.Run(Feeds{x: xt}); err != nil {
+				t.Fatal(err)
+			}
+			if got := toF64(a.Grad().Data()); len(got) != 1 || got[0] != 5 {
+				t.Fatalf("%v: d sum(a*x)/da = %v, want 5", dt, got)
+			}
+			lb, _ := m.Output(loss)
+			if got := toF64(lb.Data()); got[0] != 15 || m.Loss() != 15 {
+				t.Fatalf("%v: loss output %v, Loss() %v, want 15", dt, got, m.Loss())
+			}
+		}
+		// The scalar is bound by reference too: an update is seen by the next run.
+		_ = a.SetValues([]float64{2})
+		if err := m.Run(Feeds{x: xt}); err != nil || m.Loss() != 10 {
+			t.Fatalf("%v: after a = 2: loss %v (err %v), want 10", dt, m.Loss(), err)
+		}
+	}
+}
+
+func convert(dt DType, f float64) any {
+	if dt == Float32 {
+		return float32(f)
+	}
+	return f
 }

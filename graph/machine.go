@@ -106,7 +106,9 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 			for i, gn := range grads {
 				// Read copies into an existing value: the gradient lands in p.grad
 				// with no allocation.
-				m.gradVals[i] = m.wrt[i].grad
+				if !gn.IsScalar() {
+					m.gradVals[i] = m.wrt[i].grad
+				} // a scalar arrives as *F32/*F64; Run copies it over
 				gorgonia.Read(gn, &m.gradVals[i])
 			}
 		}
@@ -125,7 +127,9 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 	}
 	m.outVals = make([]gorgonia.Value, len(m.outOrder))
 	for i, n := range m.outOrder {
-		m.outVals[i] = m.outputs[n]
+		if !n.IsScalar() {
+			m.outVals[i] = m.outputs[n]
+		} // a scalar arrives as *F32/*F64; Run copies it over
 		gorgonia.Read(n, &m.outVals[i])
 	}
 	prog, locMap, err := gorgonia.Compile(g.expr)
@@ -199,6 +203,16 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	if err := m.vm.RunAll(); err != nil {
 		return errors.Wrap(err, "graph: Run")
 	}
+	for i, p := range m.wrt {
+		if err := syncScalar(p.grad, m.gradVals[i]); err != nil {
+			return errors.Wrapf(err, "graph: Run: gradient of %q", p.name)
+		}
+	}
+	for i, n := range m.outOrder {
+		if err := syncScalar(m.outputs[n], m.outVals[i]); err != nil {
+			return errors.Wrapf(err, "graph: Run: output %v", n)
+		}
+	}
 	for _, p := range m.frozen { // trainable params the loss does not reach: zero, not stale
 		p.ZeroGrad()
 	}
@@ -206,10 +220,52 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	return nil
 }
 
+// syncScalar copies v into dst when v is a separate scalar value (non-scalar values are
+// read straight into dst).
+func syncScalar(dst *tensor.Dense, v gorgonia.Value) error {
+	if v == nil || v == gorgonia.Value(dst) {
+		return nil
+	}
+	f := scalarOf(v)
+	if math.IsNaN(f) && !isNaNValue(v) {
+		return errors.Errorf("unexpected value %T", v)
+	}
+	switch d := dst.Data().(type) {
+	case []float64:
+		d[0] = f
+	case []float32:
+		d[0] = float32(f)
+	case float64, float32:
+		dst.Set(0, convertTo(dst.Dtype(), f))
+	}
+	return nil
+}
+
+func convertTo(dt tensor.Dtype, f float64) any {
+	if dt == tensor.Float32 {
+		return float32(f)
+	}
+	return f
+}
+
+func isNaNValue(v gorgonia.Value) bool {
+	switch x := v.(type) {
+	case *gorgonia.F64:
+		return math.IsNaN(float64(*x))
+	case *gorgonia.F32:
+		return math.IsNaN(float64(*x))
+	}
+	return false
+}
+
 // Loss returns the loss computed by the last Run (NaN before the first Run or without
 // a Loss).
-func (m *Machine) Loss() float64 {
-	switch v := m.lossVal.(type) {
+func (m *Machine) Loss() float64 { return scalarOf(m.lossVal) }
+
+// scalarOf returns the value of a scalar (or one-element) Value as a float64, NaN if
+// it has none.
+func scalarOf(v gorgonia.Value) float64 {
+	switch v := v.(type) {
 	case *gorgonia.F64:
 		return float64(*v)
 	case *gorgonia.F32:

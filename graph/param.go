@@ -102,10 +102,33 @@ func (p *Param) String() string {
 }
 
 // Float32s returns the value's backing slice; it is nil unless the dtype is Float32.
-func (p *Param) Float32s() []float32 { d, _ := p.value.Data().([]float32); return d }
+func (p *Param) Float32s() []float32 { return float32s(p.value) }
 
 // Float64s returns the value's backing slice; it is nil unless the dtype is Float64.
-func (p *Param) Float64s() []float64 { d, _ := p.value.Data().([]float64); return d }
+func (p *Param) Float64s() []float64 { return float64s(p.value) }
+
+// GradFloat32s returns the gradient's backing slice; nil unless the dtype is Float32
+// and the Param is trainable.
+func (p *Param) GradFloat32s() []float32 { return float32s(p.grad) }
+
+// GradFloat64s returns the gradient's backing slice; nil unless the dtype is Float64
+// and the Param is trainable.
+func (p *Param) GradFloat64s() []float64 { return float64s(p.grad) }
+
+// float32s returns t's backing slice (one element for a scalar), or nil.
+func float32s(t *tensor.Dense) []float32 {
+	if t == nil || t.Dtype() != tensor.Float32 {
+		return nil
+	}
+	return t.Float32s()
+}
+
+func float64s(t *tensor.Dense) []float64 {
+	if t == nil || t.Dtype() != tensor.Float64 {
+		return nil
+	}
+	return t.Float64s()
+}
 
 // SetValues copies src into the Param's value. src must be a []float32 or []float64 of
 // the Param's size (it is converted to the Param's dtype).
@@ -122,8 +145,9 @@ func (p *Param) SetValues(src any) error {
 	if n != p.Size() {
 		return errors.Errorf("graph: param %q: SetValues got %d values, want %d (shape %v)", p.name, n, p.Size(), p.value.Shape())
 	}
-	switch dst := p.value.Data().(type) {
-	case []float32:
+	switch p.DType() {
+	case Float32:
+		dst := p.Float32s()
 		switch s := src.(type) {
 		case []float32:
 			copy(dst, s)
@@ -132,7 +156,8 @@ func (p *Param) SetValues(src any) error {
 				dst[i] = float32(v)
 			}
 		}
-	case []float64:
+	case Float64:
+		dst := p.Float64s()
 		switch s := src.(type) {
 		case []float64:
 			copy(dst, s)
