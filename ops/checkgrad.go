@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -87,8 +88,9 @@ func (r *GradReport) String() string {
 //
 // build constructs a graph and returns its output node out (any shape) and the nodes
 // to differentiate, wrt. Each wrt node must be an input node (no op) of out's graph
-// with a bound *tensor.Dense value (gorgonia.WithValue or gorgonia.Let). The value may
-// be owned elsewhere (a gradflow Param binds its tensor by reference): CheckGrad
+// with a bound value (gorgonia.WithValue or gorgonia.Let): a *tensor.Dense, or a
+// *gorgonia.F64 or *gorgonia.F32 for a scalar (as graph binds scalar Params). The
+// value may be owned elsewhere (a gradflow Param binds its tensor by reference): CheckGrad
 // perturbs it in place and restores it bit for bit before returning, on success, on
 // error and on panic. build is called once; the graph is consumed (CheckGrad adds
 // nodes to it and compiles its own TapeMachine), so build a fresh graph each time.
@@ -258,21 +260,40 @@ func checkWRT(out *gorgonia.Node, wrt []*gorgonia.Node) ([]*input, error) {
 				return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q is also wrt node %d", i, n.Name(), k)
 			}
 		}
-		d, ok := n.Value().(*tensor.Dense)
-		if !ok || d == nil {
-			return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q has value %T, want a bound *tensor.Dense", i, n.Name(), n.Value())
-		}
-		if d.IsMaterializable() {
-			return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q is bound to a view; bind a contiguous tensor", i, n.Name())
-		}
 		in := &input{name: n.Name()}
-		switch data := d.Data().(type) {
-		case []float64:
-			in.f64 = data[:d.Size()]
-		case []float32:
-			in.f32 = data[:d.Size()]
-		default:
-			return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q has dtype %v, want float32 or float64", i, n.Name(), d.Dtype())
+		switch v := n.Value().(type) {
+		case *gorgonia.F64: // a scalar bound by reference, as graph binds scalar Params
+			if v != nil {
+				in.f64 = unsafe.Slice((*float64)(v), 1)
+			}
+		case *gorgonia.F32:
+			if v != nil {
+				in.f32 = unsafe.Slice((*float32)(v), 1)
+			}
+		case *tensor.Dense:
+			if v == nil {
+				break
+			}
+			if v.IsMaterializable() {
+				return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q is bound to a view; bind a contiguous tensor", i, n.Name())
+			}
+			switch data := v.Data().(type) {
+			case []float64:
+				in.f64 = data[:v.Size()]
+			case []float32:
+				in.f32 = data[:v.Size()]
+			case float64, float32: // a 0-d tensor
+				if v.Dtype() == tensor.Float64 {
+					in.f64 = v.Float64s()[:1]
+				} else {
+					in.f32 = v.Float32s()[:1]
+				}
+			default:
+				return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q has dtype %v, want float32 or float64", i, n.Name(), v.Dtype())
+			}
+		}
+		if in.size() == 0 {
+			return nil, errors.Errorf("ops: CheckGrad: wrt node %d %q has value %T, want a bound *tensor.Dense (or a *gorgonia.F64 or *gorgonia.F32 scalar)", i, n.Name(), n.Value())
 		}
 		in.orig = make([]float64, in.size())
 		for j := range in.orig {

@@ -7,22 +7,42 @@
 //
 // # Ops
 //
-// Each op is a gorgonia.Op with a symbolic derivative (gorgonia.SDOp) whose backward
-// is a second op of ours, written beside the forward. Each exists because composing
-// gorgonia's ops is wrong or numerically unsafe:
+// Each op exists because composing gorgonia's ops is wrong, numerically unsafe or
+// measurably slow; its doc says which:
 //
 //   - Softmax and LogSoftmax, along any axis of any rank (negative axes count from
 //     the end). gorgonia's SoftMax has a wrong gradient on column vectors and its
 //     LogSoftMax hashes like SoftMax, so asking for both returns one node.
+//     LogSumExp along an axis (gorgonia's computes log(sum + max)).
 //   - SoftmaxCrossEntropy: the mean over a batch of -log softmax(logits)[label], for
 //     integer class labels, computed by a shifted log-sum-exp (finite for logits of
 //     ±1000).
 //   - BCEWithLogits: the mean binary cross-entropy of sigmoid(logits) and targets,
 //     in a form that never takes the log of 0 (gorgonia's BinaryXent is NaN at p = 1).
+//   - Dropout with a seeded generator and the right scale (gorgonia's divides by the
+//     drop probability and hashes without it).
+//   - AvgPool2D and GlobalAvgPool2D with right gradients (gorgonia's are 45% off and
+//     missing).
+//   - GELU (exact and tanh), SiLU, LayerNorm (fused forward and backward) and
+//     Embedding (gather with a scatter-add backward), which gorgonia lacks.
+//   - Reshape, which copies: gorgonia's shares memory with its input, and an op after
+//     it whose backward works in place overwrites the input.
+//
+// docs/ops.md lists every gorgonia op gradflow uses, with the test that checks it or
+// the reason it is replaced.
+//
+// # Defining an op
+//
+// Def declares a differentiable op from a name, its parameters, an arity, a shape
+// rule, a forward on tensors and a backward built from other nodes (usually a second
+// Def), and derives gorgonia's twelve Op methods from them. The hash covers every
+// parameter, so ops that differ in any field never merge; arity, dtypes and shapes are
+// checked before the kernel runs, and a failing or panicking kernel fails the run with
+// an error. Most ops in this package are Defs. docs/custom-ops.md walks through writing,
+// checking, testing and benchmarking one.
 //
 // Constructors validate dtype (float32 or float64), shapes and axes and return errors;
-// run-time problems (a label out of range) are errors from the run. Ops hash their
-// String, which prints every field, so ops that differ in any field never merge.
+// run-time problems (a label or id out of range) are errors from the run.
 // Second-order gradients are not supported: the backward ops have no derivative.
 //
 // # Checking gradients
@@ -45,6 +65,7 @@
 //	}
 //	_ = rep
 //
-// The tests compare every op with PyTorch 1.13 (fixtures in testdata/ops, written by
-// testdata/ops/gen.py) and check every gradient with CheckGrad in float64 and float32.
+// The tests compare every op PyTorch has with PyTorch 1.13, values and gradients
+// (fixtures in testdata/ops, written by testdata/ops/gen.py and gen_more.py), and
+// check every gradient with CheckGrad in float64 and float32.
 package ops

@@ -34,9 +34,9 @@ def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
-def write(name, cases):
+def write(name, cases, generator="testdata/ops/gen.py"):
     doc = {
-        "generator": "testdata/ops/gen.py",
+        "generator": generator,
         "torch": torch.__version__,
         "dtype": "float64",
         "cases": cases,
