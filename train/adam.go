@@ -65,9 +65,9 @@ type AdamW struct {
 }
 
 var (
-	_ OptimizerConfig = Adam{}
-	_ OptimizerConfig = AdamW{}
-	_ Optimizer       = (*adam)(nil)
+	_ OptimizerConfig   = Adam{}
+	_ OptimizerConfig   = AdamW{}
+	_ StatefulOptimizer = (*adam)(nil)
 )
 
 // NewOptimizer returns a fresh Adam optimizer, or an error naming the first invalid
@@ -103,11 +103,11 @@ func newAdam(name string, c Adam, decoupled bool) (Optimizer, error) {
 	); err != nil {
 		return nil, err
 	}
-	slots := 2 // m and v
+	slots := []string{"exp_avg", "exp_avg_sq"} // m and v, as PyTorch names them
 	if c.AMSGrad {
-		slots = 3 // and the running maximum of v
+		slots = append(slots, "max_exp_avg_sq") // the running maximum of v
 	}
-	return &adam{name: name, cfg: c, decoupled: decoupled, lr: c.LR, state: newOptimStates(slots)}, nil
+	return &adam{name: name, cfg: c, decoupled: decoupled, lr: c.LR, state: newOptimStates(slots...)}, nil
 }
 
 // adam is the Optimizer that Adam and AdamW build.
@@ -119,8 +119,13 @@ type adam struct {
 	state     optimStates
 }
 
-func (o *adam) LR() float64      { return o.lr }
-func (o *adam) SetLR(lr float64) { o.lr = lr }
+func (o *adam) LR() float64                            { return o.lr }
+func (o *adam) SetLR(lr float64)                       { o.lr = lr }
+func (o *adam) State() map[string]ParamState           { return o.state.export() }
+func (o *adam) SetState(s map[string]ParamState) error { return o.state.restore(o.name, s) }
+
+func (c Adam) withWeightDecay(wd float64) OptimizerConfig  { c.WeightDecay = wd; return c }
+func (c AdamW) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
 
 func (o *adam) String() string {
 	name := "Adam"

@@ -43,9 +43,9 @@ type Optimizer interface {
 }
 
 // OptimizerConfig is a set of hyperparameters, held by value, that builds a fresh
-// Optimizer with empty state. SGD, Adam and AdamW implement it; their zero fields
-// take documented defaults, and NewOptimizer rejects invalid values with an error
-// that names the field.
+// Optimizer with empty state. SGD, Adam, AdamW, RMSProp, Adagrad and Groups
+// implement it; their zero fields take documented defaults, and NewOptimizer rejects
+// invalid values with an error that names the field.
 type OptimizerConfig interface {
 	// NewOptimizer validates the hyperparameters and returns an Optimizer with no
 	// state, or an error naming the first invalid field.
@@ -61,6 +61,7 @@ type optimState struct {
 	shape []int
 	dtype graph.DType
 	steps int    // updates applied so far (Adam's t)
+	adopt bool   // restored without buffers: take shape and dtype from the next Step
 	seen  uint64 // the check call that last saw it, to catch duplicate names
 	bufs  any    // [][]float32 or [][]float64 in the param's dtype: momentum; Adam's m, v, max v
 }
@@ -69,14 +70,15 @@ type optimState struct {
 // fills active and states with the trainable params of the current Step and their
 // states, in the same order, reusing the slices' memory from Step to Step.
 type optimStates struct {
-	slots  int // per-element buffers per parameter
+	slots  []string          // names of the per-element buffers of each parameter (PyTorch's)
+	init   func(*optimState) // fills a new state's buffers; nil leaves them zero
 	calls  uint64
 	m      map[string]*optimState
 	active []*graph.Param
 	states []*optimState
 }
 
-func newOptimStates(slots int) optimStates {
+func newOptimStates(slots ...string) optimStates {
 	return optimStates{slots: slots, m: map[string]*optimState{}}
 }
 
@@ -109,8 +111,13 @@ func (t *optimStates) check(opt string, lr float64, params []*graph.Param) error
 		}
 		st, ok := t.m[p.Name()]
 		if !ok {
-			st = newOptimState(v.Shape(), dt, t.slots)
+			st = newOptimState(v.Shape(), dt, len(t.slots))
+			if t.init != nil {
+				t.init(st)
+			}
 			t.m[p.Name()] = st
+		} else if st.adopt {
+			st.shape, st.dtype, st.adopt = slices.Clone(v.Shape()), dt, false
 		} else if st.dtype != dt || !slices.Equal(st.shape, v.Shape()) {
 			return errors.Errorf("train: %s: param %q is %v %v, but its optimizer state is %v %v (name reused for another param?)",
 				opt, p.Name(), dt, []int(v.Shape()), st.dtype, st.shape)

@@ -28,6 +28,10 @@ type optimFixture struct {
 		Betas       []float64 `json:"betas"`
 		Eps         float64   `json:"eps"`
 		AMSGrad     bool      `json:"amsgrad"`
+		Alpha       float64   `json:"alpha"`
+		Centered    bool      `json:"centered"`
+		LRDecay     float64   `json:"lr_decay"`
+		InitAcc     float64   `json:"initial_accumulator_value"`
 	} `json:"config"`
 	Shapes map[string][]int `json:"shapes"`
 	Runs   map[string]struct {
@@ -54,6 +58,10 @@ func (f *optimFixture) optimizerConfig() (train.OptimizerConfig, error) {
 		return train.Adam{LR: c.LR, Beta1: b1, Beta2: b2, Eps: c.Eps, WeightDecay: c.WeightDecay, AMSGrad: c.AMSGrad}, nil
 	case "adamw":
 		return train.AdamW{LR: c.LR, Beta1: b1, Beta2: b2, Eps: c.Eps, WeightDecay: c.WeightDecay, AMSGrad: c.AMSGrad}, nil
+	case "rmsprop":
+		return train.RMSProp{LR: c.LR, Alpha: c.Alpha, Eps: c.Eps, Momentum: c.Momentum, WeightDecay: c.WeightDecay, Centered: c.Centered}, nil
+	case "adagrad":
+		return train.Adagrad{LR: c.LR, LRDecay: c.LRDecay, WeightDecay: c.WeightDecay, InitialAccumulator: c.InitAcc, Eps: c.Eps}, nil
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", c.Optimizer)
 }
@@ -112,8 +120,8 @@ func TestOptimizerMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 8 {
-		t.Fatalf("found %d fixtures in testdata/optim, want 8; run testdata/optim/gen.py", len(files))
+	if len(files) < 14 {
+		t.Fatalf("found %d fixtures in testdata/optim, want 14; run testdata/optim/gen.py", len(files))
 	}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -193,6 +201,9 @@ var optimConfigs = []struct {
 	{"Adam/amsgrad", train.Adam{LR: 0.01, AMSGrad: true}},
 	{"AdamW", train.AdamW{LR: 0.01, WeightDecay: 0.01}},
 	{"AdamW/amsgrad", train.AdamW{LR: 0.01, WeightDecay: 0.01, AMSGrad: true}},
+	{"RMSProp", train.RMSProp{LR: 0.01}},
+	{"RMSProp/centered-momentum", train.RMSProp{LR: 0.01, Momentum: 0.9, Centered: true, WeightDecay: 0.01}},
+	{"Adagrad", train.Adagrad{LR: 0.1, LRDecay: 0.01, WeightDecay: 0.01, InitialAccumulator: 0.1}},
 }
 
 // optimGrad is a deterministic gradient for step k and element i.
@@ -335,6 +346,13 @@ func TestOptimizerConformance(t *testing.T) {
 		{"Adam/amsgrad", train.Adam{LR: 0.05, AMSGrad: true}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-4},
 		{"AdamW", train.AdamW{LR: 0.05}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-4},
 		{"AdamW/amsgrad", train.AdamW{LR: 0.05, AMSGrad: true}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-4},
+		{"RMSProp", train.RMSProp{LR: 0.01}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-2},
+		{"RMSProp", train.RMSProp{LR: 0.01}, optimQuadratic, "quadratic", graph.Float32, 2000, 1e-2},
+		{"RMSProp/momentum", train.RMSProp{LR: 0.001, Momentum: 0.9}, optimQuadratic, "quadratic", graph.Float64, 3000, 1e-3},
+		{"RMSProp/centered", train.RMSProp{LR: 0.001, Momentum: 0.9, Centered: true}, optimQuadratic, "quadratic", graph.Float64, 3000, 1e-3},
+		{"Adagrad", train.Adagrad{LR: 0.5}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-6},
+		{"Adagrad", train.Adagrad{LR: 0.5}, optimQuadratic, "quadratic", graph.Float32, 2000, 1e-5},
+		{"Adagrad/lr-decay", train.Adagrad{LR: 1, LRDecay: 1e-3, InitialAccumulator: 0.1}, optimQuadratic, "quadratic", graph.Float64, 2000, 1e-6},
 
 		{"SGD", train.SGD{LR: 1e-3}, optimRosenbrock, "rosenbrock", graph.Float64, 20000, 1e-3},
 		{"SGD/momentum", train.SGD{LR: 1e-3, Momentum: 0.9}, optimRosenbrock, "rosenbrock", graph.Float64, 5000, 1e-3},
@@ -342,6 +360,9 @@ func TestOptimizerConformance(t *testing.T) {
 		{"Adam", train.Adam{LR: 0.01}, optimRosenbrock, "rosenbrock", graph.Float64, 5000, 1e-3},
 		{"Adam/amsgrad", train.Adam{LR: 0.01, AMSGrad: true}, optimRosenbrock, "rosenbrock", graph.Float64, 20000, 1e-3},
 		{"AdamW", train.AdamW{LR: 0.01}, optimRosenbrock, "rosenbrock", graph.Float64, 5000, 1e-3},
+		{"RMSProp/momentum", train.RMSProp{LR: 1e-4, Momentum: 0.9}, optimRosenbrock, "rosenbrock", graph.Float64, 20000, 1e-2},
+		{"RMSProp/centered", train.RMSProp{LR: 1e-4, Momentum: 0.9, Centered: true}, optimRosenbrock, "rosenbrock", graph.Float64, 20000, 1e-2},
+		{"Adagrad", train.Adagrad{LR: 0.5}, optimRosenbrock, "rosenbrock", graph.Float64, 20000, 1e-3},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/%s/%v", tc.name, tc.pname, tc.dt), func(t *testing.T) {
@@ -448,6 +469,19 @@ func TestOptimizerBadHyperparameters(t *testing.T) {
 		{train.AdamW{Eps: nan}, "train: adamw: Eps = NaN, want > 0"},
 		{train.AdamW{WeightDecay: -0.01}, "train: adamw: WeightDecay = -0.01, want >= 0"},
 		{train.AdamW{WeightDecay: inf}, "train: adamw: WeightDecay = +Inf, want >= 0"},
+
+		{train.RMSProp{LR: -1}, "train: rmsprop: LR = -1, want > 0 (0 means 1e-2)"},
+		{train.RMSProp{Alpha: 1}, "train: rmsprop: Alpha = 1, want in (0, 1)"},
+		{train.RMSProp{Alpha: -0.5}, "train: rmsprop: Alpha = -0.5, want in (0, 1)"},
+		{train.RMSProp{Eps: -1}, "train: rmsprop: Eps = -1, want > 0"},
+		{train.RMSProp{Momentum: -0.9}, "train: rmsprop: Momentum = -0.9, want >= 0"},
+		{train.RMSProp{WeightDecay: nan}, "train: rmsprop: WeightDecay = NaN, want >= 0"},
+
+		{train.Adagrad{LR: inf}, "train: adagrad: LR = +Inf, want > 0 (0 means 1e-2)"},
+		{train.Adagrad{LRDecay: -1}, "train: adagrad: LRDecay = -1, want >= 0"},
+		{train.Adagrad{WeightDecay: -1}, "train: adagrad: WeightDecay = -1, want >= 0"},
+		{train.Adagrad{InitialAccumulator: -0.1}, "train: adagrad: InitialAccumulator = -0.1, want >= 0"},
+		{train.Adagrad{Eps: nan}, "train: adagrad: Eps = NaN, want > 0"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%T%+v", tc.cfg, tc.cfg), func(t *testing.T) {
@@ -477,6 +511,8 @@ func TestOptimizerDefaultsAndString(t *testing.T) {
 			"Adam(lr=0.01, betas=(0.5, 0.9), eps=1e-06, weight_decay=0.1, amsgrad=true)"},
 		{train.AdamW{}, 1e-3, "AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0, amsgrad=false)"},
 		{train.AdamW{WeightDecay: 1e-2}, 1e-3, "AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=false)"},
+		{train.RMSProp{}, 1e-2, "RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0, centered=false)"},
+		{train.Adagrad{}, 1e-2, "Adagrad(lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)"},
 	}
 	for _, tc := range tests {
 		opt, err := tc.cfg.NewOptimizer()

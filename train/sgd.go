@@ -39,8 +39,8 @@ type SGD struct {
 }
 
 var (
-	_ OptimizerConfig = SGD{}
-	_ Optimizer       = (*sgd)(nil)
+	_ OptimizerConfig   = SGD{}
+	_ StatefulOptimizer = (*sgd)(nil)
 )
 
 // NewOptimizer returns a fresh SGD optimizer, or an error naming the first invalid
@@ -59,11 +59,11 @@ func (c SGD) NewOptimizer() (Optimizer, error) {
 		return nil, errors.Errorf("train: sgd: Nesterov needs Momentum > 0 and Dampening = 0, have Momentum = %g, Dampening = %g",
 			c.Momentum, c.Dampening)
 	}
-	slots := 0
+	var slots []string
 	if c.Momentum != 0 {
-		slots = 1 // the momentum buffer
+		slots = []string{"momentum_buffer"}
 	}
-	return &sgd{cfg: c, lr: c.LR, state: newOptimStates(slots)}, nil
+	return &sgd{cfg: c, lr: c.LR, state: newOptimStates(slots...)}, nil
 }
 
 // sgd is the Optimizer that SGD builds.
@@ -73,8 +73,11 @@ type sgd struct {
 	state optimStates
 }
 
-func (o *sgd) LR() float64      { return o.lr }
-func (o *sgd) SetLR(lr float64) { o.lr = lr }
+func (o *sgd) LR() float64                               { return o.lr }
+func (o *sgd) SetLR(lr float64)                          { o.lr = lr }
+func (o *sgd) State() map[string]ParamState              { return o.state.export() }
+func (o *sgd) SetState(s map[string]ParamState) error    { return o.state.restore("sgd", s) }
+func (c SGD) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
 
 func (o *sgd) String() string {
 	return fmt.Sprintf("SGD(lr=%g, momentum=%g, dampening=%g, weight_decay=%g, nesterov=%t)",

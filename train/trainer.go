@@ -9,11 +9,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/gradflow/gradflow/graph"
-	"github.com/gradflow/gradflow/train/data"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/train/data"
 )
 
 // Model is what the Trainer fits: anything with a Forward that builds the model's
@@ -29,50 +29,39 @@ type Model interface {
 // dataset it has the dataset's target shape.
 type LossFunc = func(g *graph.Graph, output, target *gorgonia.Node) (*gorgonia.Node, error)
 
+// ScheduleUnit says when Config.Schedule advances.
+type ScheduleUnit int
+
+// The units of a schedule's steps.
+const (
+	EveryEpoch ScheduleUnit = iota // after each epoch, as PyTorch's epoch-wise schedulers
+	EveryStep                      // after each optimizer step (warm-up, one-cycle)
+)
+
 // Config configures a Trainer. Zero values are the documented defaults.
 type Config struct {
 	Loss          LossFunc        // required
 	Optimizer     OptimizerConfig // default Adam{} (lr 1e-3)
 	BatchSize     int             // training batch size; default 32
 	EvalBatchSize int             // evaluation batch size; default 1000
-	Epochs        int             // default 1
+	Epochs        int             // epochs per Fit; default 1
 	Seed          uint64          // seeds shuffling and random ops (dropout)
 	NoShuffle     bool            // keep the training order (default: reshuffle every epoch)
-	Progress      io.Writer       // where progress lines go; nil means os.Stderr
-	Quiet         bool            // print nothing
-}
+	Progress      io.Writer       // where progress goes; nil means os.Stderr
+	Quiet         bool            // print nothing (same as ProgressMode = ProgressSilent)
+	ProgressMode  ProgressMode    // default ProgressAuto: a bar on a terminal, else a line per epoch
 
-// EpochMetrics are the results of one epoch. Accuracies are NaN for regression;
-// validation fields are NaN when Fit had no validation set.
-type EpochMetrics struct {
-	Epoch         int // from 1
-	TrainLoss     float64
-	TrainAccuracy float64
-	ValLoss       float64
-	ValAccuracy   float64
-	Samples       int           // training examples seen this epoch
-	Duration      time.Duration // wall time of the epoch, evaluation included
-	SamplesPerSec float64       // training throughput (evaluation excluded)
-}
+	// Schedule sets the learning rate from the optimizer's configured rate; nil
+	// keeps it constant. It advances every epoch, or every optimizer step.
+	Schedule      Schedule
+	ScheduleEvery ScheduleUnit
 
-// History is the record of a Fit: one entry per completed epoch.
-type History struct {
-	Epochs []EpochMetrics
-}
+	ClipValue  float64 // if > 0, clamp each gradient element to [-ClipValue, ClipValue]
+	ClipNorm   float64 // if > 0, rescale gradients to a global L2 norm of at most ClipNorm
+	Accumulate int     // if > 1, one optimizer step per Accumulate batches (gradient accumulation)
 
-// Last returns the last epoch's metrics (the zero value if there is none).
-func (h *History) Last() EpochMetrics {
-	if h == nil || len(h.Epochs) == 0 {
-		return EpochMetrics{}
-	}
-	return h.Epochs[len(h.Epochs)-1]
-}
-
-// Metrics are the results of Evaluate.
-type Metrics struct {
-	Loss     float64
-	Accuracy float64 // NaN for regression
-	Samples  int
+	Metrics   []Metric   // computed on training batches and on the validation set
+	Callbacks []Callback // called at train, epoch and batch boundaries, in order
 }
 
 // Trainer fits a Model with an Optimizer. It traces and compiles one graph per batch
@@ -84,24 +73,31 @@ type Trainer struct {
 	model    Model
 	cfg      Config
 	opt      Optimizer
+	baseLR   float64 // the optimizer's configured rate, the base of the schedule
 	params   []*graph.Param
+	pcg      *rand.PCG // the shuffle generator's state, saved in checkpoints
 	rng      *rand.Rand
 	programs map[programKey]*program
 	// predictors are the forward-only graphs of Predict, keyed by input shape.
 	predictors map[string]*program
-	step       int
+	step       int // optimizer steps taken
+	epoch      int // epochs completed
+	schedStep  int // schedule steps taken
+	accum      accumulation
+	probe      *reluProbe
 }
 
 type programKey struct {
-	batch int
-	mode  graph.Mode
+	batch  int
+	mode   graph.Mode
+	shapes string // feature and target shapes and dtype of the source
 }
 
-// program is one traced and compiled graph with its feed buffers.
+// program is one traced and compiled graph.
 type program struct {
-	m          *graph.Machine
-	x, t, out  *gorgonia.Node
-	xbuf, tbuf *tensor.Dense
+	m         *graph.Machine
+	x, t, out *gorgonia.Node
+	relus     []reluNode // ReLU outputs, for the dead-unit probe only
 }
 
 // New returns a Trainer for model. It validates cfg and builds the optimizer.
@@ -112,9 +108,12 @@ func New(model Model, cfg Config) (*Trainer, error) {
 	if cfg.Loss == nil {
 		return nil, errors.New("train: Config.Loss is nil, want a loss such as nn.SoftmaxCrossEntropy")
 	}
-	if cfg.BatchSize < 0 || cfg.EvalBatchSize < 0 || cfg.Epochs < 0 {
-		return nil, errors.Errorf("train: BatchSize %d, EvalBatchSize %d, Epochs %d: want >= 0 (0 means the default)",
-			cfg.BatchSize, cfg.EvalBatchSize, cfg.Epochs)
+	if cfg.BatchSize < 0 || cfg.EvalBatchSize < 0 || cfg.Epochs < 0 || cfg.Accumulate < 0 {
+		return nil, errors.Errorf("train: BatchSize %d, EvalBatchSize %d, Epochs %d, Accumulate %d: want >= 0 (0 means the default)",
+			cfg.BatchSize, cfg.EvalBatchSize, cfg.Epochs, cfg.Accumulate)
+	}
+	if !(cfg.ClipValue >= 0) || !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipValue+cfg.ClipNorm, 0) {
+		return nil, errors.Errorf("train: ClipValue %g, ClipNorm %g: want finite >= 0 (0 means no clipping)", cfg.ClipValue, cfg.ClipNorm)
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 32
@@ -125,11 +124,29 @@ func New(model Model, cfg Config) (*Trainer, error) {
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 1
 	}
+	if cfg.Accumulate == 0 {
+		cfg.Accumulate = 1
+	}
 	if cfg.Optimizer == nil {
 		cfg.Optimizer = Adam{}
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = os.Stderr
+	}
+	if cfg.Schedule != nil {
+		if err := cfg.Schedule.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	for i, m := range cfg.Metrics {
+		if m == nil {
+			return nil, errors.Errorf("train: Config.Metrics[%d] is nil", i)
+		}
+	}
+	for i, c := range cfg.Callbacks {
+		if c == nil {
+			return nil, errors.Errorf("train: Config.Callbacks[%d] is nil", i)
+		}
 	}
 	opt, err := cfg.Optimizer.NewOptimizer()
 	if err != nil {
@@ -146,12 +163,18 @@ func New(model Model, cfg Config) (*Trainer, error) {
 		}
 		seen[p.Name()] = true
 	}
+	if g, ok := opt.(*groupOptimizer); ok {
+		g.assign(params)
+	}
+	pcg := rand.NewPCG(cfg.Seed, 0x5eed5eed)
 	return &Trainer{
 		model:      model,
 		cfg:        cfg,
 		opt:        opt,
+		baseLR:     opt.LR(),
 		params:     params,
-		rng:        rand.New(rand.NewPCG(cfg.Seed, 0x5eed5eed)),
+		pcg:        pcg,
+		rng:        rand.New(pcg),
 		programs:   map[programKey]*program{},
 		predictors: map[string]*program{},
 	}, nil
@@ -163,73 +186,180 @@ func (t *Trainer) Optimizer() Optimizer { return t.opt }
 // Step returns the number of optimizer steps taken so far.
 func (t *Trainer) Step() int { return t.step }
 
-// Fit trains for cfg.Epochs epochs over trainSet, evaluating on valSet (which may be
-// nil) after each epoch, and prints a progress line per epoch. It stops early with
-// ctx's error when ctx is cancelled, returning the history of the completed epochs.
-func (t *Trainer) Fit(ctx context.Context, trainSet, valSet *data.Dataset) (*History, error) {
-	if trainSet == nil || trainSet.Len() == 0 {
+// Epoch returns the number of epochs completed so far (restored by LoadCheckpoint).
+func (t *Trainer) Epoch() int { return t.epoch }
+
+// Params returns the model's params, in the model's order.
+func (t *Trainer) Params() []*graph.Param { return append([]*graph.Param(nil), t.params...) }
+
+// Config returns the trainer's configuration with defaults filled in.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Fit trains for cfg.Epochs more epochs over trainSet, evaluating on valSet (which
+// may be nil) after each epoch; a Trainer restored from a checkpoint goes on from
+// where it was saved. It reports progress (see ProgressMode) and calls the
+// callbacks. It stops early, with no error, when a callback asks (History.Stopped
+// says why), and with ctx's error when ctx is cancelled, returning the history of
+// the completed epochs.
+//
+// Before each optimizer step, a NaN or infinite loss or gradient stops training with
+// an error naming the step and the first param whose gradient is not finite.
+func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*History, error) {
+	if isNilSource(trainSet) || trainSet.Len() == 0 {
 		return nil, errors.New("train: Fit: empty training set")
 	}
+	if isNilSource(valSet) {
+		valSet = nil
+	}
 	hist := &History{}
-	for epoch := 1; epoch <= t.cfg.Epochs; epoch++ {
-		em, err := t.runEpoch(ctx, epoch, trainSet, valSet)
-		if err != nil {
+	last := t.epoch + t.cfg.Epochs
+	st := &Status{Trainer: t, Epochs: last, History: hist, Batches: batchCount(trainSet.Len(), t.cfg.BatchSize),
+		TrainSet: trainSet, ValSet: valSet}
+	t.applySchedule()
+	prog := newProgress(t.cfg)
+	if err := t.callbacks(ctx, "train begin", Callback.OnTrainBegin, st); err != nil {
+		return hist, err
+	}
+	for t.epoch < last {
+		st.Epoch, st.Batch = t.epoch+1, 0
+		if err := t.callbacks(ctx, "epoch begin", Callback.OnEpochBegin, st); err != nil {
 			return hist, err
 		}
-		hist.Epochs = append(hist.Epochs, em)
-		if !t.cfg.Quiet {
-			fmt.Fprintln(t.cfg.Progress, formatEpoch(em, t.cfg.Epochs))
+		em, err := t.runEpoch(ctx, st, prog, trainSet, valSet)
+		if err != nil {
+			prog.abort()
+			return hist, err
 		}
+		t.epoch++
+		if t.cfg.ScheduleEvery == EveryEpoch {
+			t.schedStep++
+			t.applySchedule()
+		}
+		hist.Epochs = append(hist.Epochs, em)
+		st.Metrics = em
+		prog.epochEnd(em, last)
+		if err := t.callbacks(ctx, "epoch end", Callback.OnEpochEnd, st); err != nil {
+			return hist, err
+		}
+		if st.stop != "" {
+			hist.Stopped = st.stop
+			break
+		}
+	}
+	if err := t.callbacks(ctx, "train end", Callback.OnTrainEnd, st); err != nil {
+		return hist, err
 	}
 	return hist, nil
 }
 
-func (t *Trainer) runEpoch(ctx context.Context, epoch int, trainSet, valSet *data.Dataset) (EpochMetrics, error) {
+func (t *Trainer) callbacks(ctx context.Context, hook string, fn func(Callback, *Status) error, st *Status) error {
+	st.ctx = ctx
+	for i, c := range t.cfg.Callbacks {
+		if err := fn(c, st); err != nil {
+			return errors.Wrapf(err, "train: callback %d (%T) at %s", i, c, hook)
+		}
+	}
+	return nil
+}
+
+// applySchedule sets the optimizer's rate from the schedule's current step.
+func (t *Trainer) applySchedule() {
+	if t.cfg.Schedule != nil {
+		t.opt.SetLR(t.cfg.Schedule.LR(t.baseLR, t.schedStep))
+	}
+}
+
+func batchCount(n, bs int) int { return (n + bs - 1) / bs }
+
+func isNilSource(s data.Source) bool {
+	if s == nil {
+		return true
+	}
+	d, ok := s.(*data.Dataset)
+	return ok && d == nil
+}
+
+func (t *Trainer) runEpoch(ctx context.Context, st *Status, prog *progress, trainSet, valSet data.Source) (EpochMetrics, error) {
 	start := time.Now()
 	var rng *rand.Rand
 	if !t.cfg.NoShuffle {
 		rng = t.rng
 	}
-	batches, err := data.Batches(trainSet.Len(), t.cfg.BatchSize, rng, false)
+	key, err := sourceKey(trainSet)
 	if err != nil {
 		return EpochMetrics{}, errors.Wrap(err, "train: Fit")
 	}
+	metrics := freshMetrics(t.cfg.Metrics)
 	var acc accumulator
-	for _, idx := range batches {
-		if err := ctx.Err(); err != nil {
-			return EpochMetrics{}, errors.Wrapf(err, "train: Fit: epoch %d stopped", epoch)
+	prog.epochBegin(st.Epoch, st.Epochs, st.Batches)
+	for b, err := range trainSet.Stream(t.cfg.BatchSize, rng) {
+		if err != nil {
+			return EpochMetrics{}, errors.Wrapf(err, "train: Fit: epoch %d", st.Epoch)
 		}
-		p, err := t.program(trainSet, len(idx), graph.Train)
+		if err := ctx.Err(); err != nil {
+			return EpochMetrics{}, errors.Wrapf(err, "train: Fit: epoch %d stopped", st.Epoch)
+		}
+		n := b.X.Shape()[0]
+		p, err := t.program(trainSet, key, n, graph.Train)
 		if err != nil {
 			return EpochMetrics{}, err
 		}
-		if err := trainSet.Batch(idx, p.xbuf, p.tbuf); err != nil {
-			return EpochMetrics{}, errors.Wrap(err, "train: Fit")
+		where := func() string {
+			return fmt.Sprintf("train: step %d (epoch %d, batch %d)", t.step+1, st.Epoch, st.Batch+1)
 		}
-		if err := p.m.Run(graph.Feeds{p.x: p.xbuf, p.t: p.tbuf}); err != nil {
-			return EpochMetrics{}, errors.Wrapf(err, "train: step %d", t.step+1)
+		if err := p.m.Run(graph.Feeds{p.x: b.X, p.t: b.T}); err != nil {
+			return EpochMetrics{}, errors.Wrap(err, where())
 		}
 		loss := p.m.Loss()
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return EpochMetrics{}, errors.Errorf("train: step %d (epoch %d): loss is %v", t.step+1, epoch, loss)
+			return EpochMetrics{}, errors.Errorf("%s: loss is %v", where(), loss)
 		}
-		if err := t.opt.Step(t.params); err != nil {
-			return EpochMetrics{}, errors.Wrapf(err, "train: step %d", t.step+1)
+		if err := checkFiniteGrads(t.params); err != nil {
+			return EpochMetrics{}, errors.Wrap(err, where())
 		}
-		t.step++
-		if err := acc.add(p, loss, trainSet.Classes()); err != nil {
+		out, err := p.m.Output(p.out)
+		if err != nil {
 			return EpochMetrics{}, err
 		}
+		if err := acc.add(out, b.T, loss, trainSet.Classes()); err != nil {
+			return EpochMetrics{}, err
+		}
+		if err := updateMetrics(metrics, out, b.T); err != nil {
+			return EpochMetrics{}, err
+		}
+		if err := t.accumulateAndStep(n, false); err != nil {
+			return EpochMetrics{}, errors.Wrap(err, where())
+		}
+		st.Batch++
+		st.Step, st.BatchLoss, st.BatchSize = t.step, loss, n
+		prog.batchEnd(st, acc.loss(), acc.n)
+		if err := t.callbacks(ctx, "batch end", Callback.OnBatchEnd, st); err != nil {
+			return EpochMetrics{}, err
+		}
+		if st.stop != "" {
+			break
+		}
+	}
+	if err := t.accumulateAndStep(0, true); err != nil {
+		return EpochMetrics{}, errors.Wrapf(err, "train: step %d (epoch %d, end)", t.step+1, st.Epoch)
 	}
 	trainTime := time.Since(start)
 	em := EpochMetrics{
-		Epoch:         epoch,
+		Epoch:         st.Epoch,
 		TrainLoss:     acc.loss(),
 		TrainAccuracy: acc.accuracy(),
 		ValLoss:       math.NaN(),
 		ValAccuracy:   math.NaN(),
 		Samples:       acc.n,
 		SamplesPerSec: float64(acc.n) / trainTime.Seconds(),
+		LR:            t.opt.LR(),
+		Step:          t.step,
+	}
+	if len(metrics) > 0 {
+		em.Extra = map[string]float64{}
+		for _, m := range metrics {
+			em.Extra[m.Name()] = m.Value()
+		}
 	}
 	if valSet != nil {
 		vm, err := t.Evaluate(ctx, valSet)
@@ -237,191 +367,10 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, trainSet, valSet *dat
 			return EpochMetrics{}, err
 		}
 		em.ValLoss, em.ValAccuracy = vm.Loss, vm.Accuracy
+		for k, v := range vm.Extra {
+			em.Extra["val_"+k] = v
+		}
 	}
 	em.Duration = time.Since(start)
 	return em, nil
-}
-
-// Evaluate returns the mean loss (and accuracy, for classification) of the model on
-// set, in evaluation mode, in batches of cfg.EvalBatchSize. It computes no gradient
-// and does not change the model or the training state.
-func (t *Trainer) Evaluate(ctx context.Context, set *data.Dataset) (Metrics, error) {
-	if set == nil || set.Len() == 0 {
-		return Metrics{}, errors.New("train: Evaluate: empty set")
-	}
-	batches, err := data.Batches(set.Len(), t.cfg.EvalBatchSize, nil, false)
-	if err != nil {
-		return Metrics{}, errors.Wrap(err, "train: Evaluate")
-	}
-	var acc accumulator
-	for _, idx := range batches {
-		if err := ctx.Err(); err != nil {
-			return Metrics{}, errors.Wrap(err, "train: Evaluate stopped")
-		}
-		p, err := t.program(set, len(idx), graph.Eval)
-		if err != nil {
-			return Metrics{}, err
-		}
-		if err := set.Batch(idx, p.xbuf, p.tbuf); err != nil {
-			return Metrics{}, errors.Wrap(err, "train: Evaluate")
-		}
-		if err := p.m.Run(graph.Feeds{p.x: p.xbuf, p.t: p.tbuf}); err != nil {
-			return Metrics{}, errors.Wrap(err, "train: Evaluate")
-		}
-		if err := acc.add(p, p.m.Loss(), set.Classes()); err != nil {
-			return Metrics{}, err
-		}
-	}
-	return Metrics{Loss: acc.loss(), Accuracy: acc.accuracy(), Samples: acc.n}, nil
-}
-
-// program returns the compiled graph for this batch size and mode, tracing the model
-// on first use.
-func (t *Trainer) program(set *data.Dataset, batch int, mode graph.Mode) (*program, error) {
-	key := programKey{batch, mode}
-	if p, ok := t.programs[key]; ok {
-		return p, nil
-	}
-	p, err := t.trace(set, batch, mode)
-	if err != nil {
-		return nil, errors.Wrapf(err, "train: tracing the model (batch %d, %v)", batch, mode)
-	}
-	t.programs[key] = p
-	return p, nil
-}
-
-func (t *Trainer) trace(set *data.Dataset, batch int, mode graph.Mode) (*program, error) {
-	if set.DType() != t.params[0].DType() {
-		return nil, errors.Errorf("data has dtype %v, model has %v", set.DType(), t.params[0].DType())
-	}
-	g := graph.New(set.DType(), mode, graph.GraphSeed(t.cfg.Seed))
-	p := &program{}
-	p.xbuf, p.tbuf = set.NewBatch(batch)
-	var err error
-	if p.x, err = g.Input("x", p.xbuf.Shape()...); err != nil {
-		return nil, err
-	}
-	if p.t, err = g.Input("target", p.tbuf.Shape()...); err != nil {
-		return nil, err
-	}
-	if p.out, err = forward(t.model, g, p.x); err != nil {
-		return nil, err
-	}
-	loss, err := callLoss(t.cfg.Loss, g, p.out, p.t)
-	if err != nil {
-		return nil, err
-	}
-	opts := []graph.CompileOption{graph.Loss(loss), graph.Outputs(p.out)}
-	if mode == graph.Eval {
-		opts = append(opts, graph.ForwardOnly())
-	}
-	if p.m, err = graph.Compile(g, opts...); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func forward(m Model, g *graph.Graph, x *gorgonia.Node) (out *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
-	return m.Forward(g, x)
-}
-
-func callLoss(l LossFunc, g *graph.Graph, out, target *gorgonia.Node) (loss *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
-	return l(g, out, target)
-}
-
-// accumulator sums losses and correct predictions over batches.
-type accumulator struct {
-	n, correct int
-	lossSum    float64
-	classes    bool
-}
-
-func (a *accumulator) add(p *program, loss float64, classes int) error {
-	bs := p.xbuf.Shape()[0]
-	a.n += bs
-	a.lossSum += loss * float64(bs)
-	if classes == 0 {
-		return nil
-	}
-	a.classes = true
-	out, err := p.m.Output(p.out)
-	if err != nil {
-		return err
-	}
-	c, err := countCorrect(out, p.tbuf)
-	if err != nil {
-		return err
-	}
-	a.correct += c
-	return nil
-}
-
-func (a *accumulator) loss() float64 { return a.lossSum / float64(a.n) }
-
-func (a *accumulator) accuracy() float64 {
-	if !a.classes {
-		return math.NaN()
-	}
-	return float64(a.correct) / float64(a.n)
-}
-
-// countCorrect compares the predicted class of each row of out with the labels:
-// argmax for (N, C) outputs with C > 1, logit > 0 for (N, 1) or (N) outputs.
-func countCorrect(out, labels *tensor.Dense) (int, error) {
-	o, l := toFloat64s(out.Data()), toFloat64s(labels.Data())
-	n := len(l)
-	if n == 0 || len(o)%n != 0 {
-		return 0, errors.Errorf("train: accuracy: output shape %v does not fit %d labels", out.Shape(), n)
-	}
-	c := len(o) / n
-	correct := 0
-	for i := 0; i < n; i++ {
-		row := o[i*c : (i+1)*c]
-		pred := 0
-		if c == 1 {
-			if row[0] > 0 {
-				pred = 1
-			}
-		} else {
-			for j, v := range row {
-				if v > row[pred] {
-					pred = j
-				}
-			}
-		}
-		if float64(pred) == l[i] {
-			correct++
-		}
-	}
-	return correct, nil
-}
-
-func toFloat64s(d any) []float64 {
-	switch v := d.(type) {
-	case []float64:
-		return v
-	case []float32:
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out
-	}
-	return nil
-}
-
-func formatEpoch(em EpochMetrics, epochs int) string {
-	s := fmt.Sprintf("epoch %d/%d  loss %.4f", em.Epoch, epochs, em.TrainLoss)
-	if !math.IsNaN(em.TrainAccuracy) {
-		s += fmt.Sprintf("  acc %.2f%%", 100*em.TrainAccuracy)
-	}
-	if !math.IsNaN(em.ValLoss) {
-		s += fmt.Sprintf("  val_loss %.4f", em.ValLoss)
-	}
-	if !math.IsNaN(em.ValAccuracy) {
-		s += fmt.Sprintf("  val_acc %.2f%%", 100*em.ValAccuracy)
-	}
-	return s + fmt.Sprintf("  %.0f samples/s  %.1fs", em.SamplesPerSec, em.Duration.Seconds())
 }

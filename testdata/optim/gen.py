@@ -42,9 +42,21 @@ CASES = [
     ("adam_amsgrad", "adam", dict(lr=0.05, betas=(0.9, 0.999), eps=1e-8, amsgrad=True)),
     ("adamw", "adamw", dict(lr=0.05, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1)),
     ("adamw_amsgrad", "adamw", dict(lr=0.05, betas=(0.85, 0.995), eps=1e-7, weight_decay=0.02, amsgrad=True)),
+    ("sgd_dampening", "sgd", dict(lr=0.02, momentum=0.8, dampening=0.5)),
+    ("rmsprop", "rmsprop", dict(lr=0.01, alpha=0.99, eps=1e-8)),
+    ("rmsprop_momentum", "rmsprop", dict(lr=0.005, alpha=0.9, eps=1e-6, momentum=0.8, weight_decay=0.05)),
+    ("rmsprop_centered", "rmsprop", dict(lr=0.005, alpha=0.95, eps=1e-8, centered=True, momentum=0.5, weight_decay=0.01)),
+    ("adagrad", "adagrad", dict(lr=0.1, eps=1e-10)),
+    ("adagrad_decay", "adagrad", dict(lr=0.2, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-8)),
 ]
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
 
 
 def problem(dtype):

@@ -20,6 +20,8 @@ type Dataset struct {
 	classes int           // 0 for regression
 	y       *tensor.Dense // regression only
 
+	classNames []string // optional, set by loaders that know them (ReadCSV)
+
 	n        int // number of examples
 	featSize int // elements per example in x
 	targSize int // elements per example in y (1 for labels)
@@ -126,6 +128,10 @@ func (d *Dataset) TargetShape() []int {
 // X returns the features, shape (N, ...). It is the Dataset's own tensor, not a copy.
 func (d *Dataset) X() *tensor.Dense { return d.x }
 
+// ClassNames returns the names of the classes, indexed by label, when the loader
+// knew them (ReadCSV with text labels), or nil.
+func (d *Dataset) ClassNames() []string { return d.classNames }
+
 // Labels returns the class labels, or nil for a regression dataset. It is the Dataset's own
 // slice, not a copy.
 func (d *Dataset) Labels() []int { return d.labels }
@@ -147,7 +153,7 @@ func (d *Dataset) Subset(idx []int) (*Dataset, error) {
 	if err := d.Batch(idx, x, t); err != nil {
 		return nil, errors.Wrap(err, "data: subset") // unreachable: buffers fit by construction
 	}
-	s := &Dataset{x: x, classes: d.classes, n: len(idx), featSize: d.featSize, targSize: d.targSize}
+	s := &Dataset{x: x, classes: d.classes, n: len(idx), featSize: d.featSize, targSize: d.targSize, classNames: d.classNames}
 	if d.y != nil {
 		s.y = t
 		return s, nil

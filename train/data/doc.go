@@ -1,5 +1,11 @@
-// Package data holds datasets for training: an in-memory Dataset with allocation-free
-// batching, and loaders for MNIST and Fashion-MNIST.
+// Package data holds datasets for training: the Source interface that the Trainer
+// streams batches from (Go iterators), an in-memory Dataset with allocation-free
+// batching, transforms (Normalize, OneHotTargets, Transform), background Prefetch,
+// and loaders for CSV tables (ReadCSV, LoadCSV), MNIST and Fashion-MNIST.
+//
+// A Source yields one pass in batches: for b, err := range src.Stream(128, rng).
+// *Dataset is a Source; wrappers are Sources too, so they compose:
+// Prefetch(Normalize(ds, mean, std)).
 //
 // A Dataset holds features X of shape (N, ...) and either class labels (New) or a target
 // tensor Y of shape (N, ...) (NewRegression), in float32 or float64. Batches draws the

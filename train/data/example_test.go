@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -98,4 +99,37 @@ func ExampleLoadMNIST() {
 	// Prints:
 	// 60000 10000 [784] 10
 	// first label: 5
+}
+
+// Read a CSV table, standardise its features and stream it in shuffled batches,
+// prefetched in the background.
+func ExampleReadCSV() {
+	table := "length,width,kind\n5.1,3.5,setosa\n7.0,3.2,versicolor\n6.3,3.3,virginica\n4.9,3.0,setosa\n"
+	ds, err := data.ReadCSV(strings.NewReader(table), data.CSVConfig{Target: "kind"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.Len(), ds.FeatureShape(), ds.ClassNames(), ds.Labels())
+	mean, std, err := data.MeanStd(ds)
+	if err != nil {
+		log.Fatal(err)
+	}
+	norm, err := data.Normalize(ds, mean, std)
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := data.Prefetch(norm, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for b, err := range src.Stream(2, rand.New(rand.NewPCG(1, 2))) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(b.Index, b.T.Data())
+	}
+	// Output:
+	// 4 [2] [setosa versicolor virginica] [0 1 2 0]
+	// [2 3] [2 0]
+	// [1 0] [1 0]
 }

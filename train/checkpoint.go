@@ -1,0 +1,309 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/graph"
+)
+
+// Checkpoints are safetensors files (see WriteTensors). Params are stored under their
+// own names, so other tools read a model's weights as a state dict; the optimizer's
+// buffers are stored as "optimizer/<param>/<buffer>"; the rest of the training state
+// is JSON in the metadata entry "gradflow.trainer".
+const (
+	optimPrefix    = "optimizer/"
+	metaFormat     = "format"
+	metaFormatName = "gradflow"
+	metaKind       = "gradflow.kind"
+	metaTrainer    = "gradflow.trainer"
+)
+
+// trainerState is the JSON metadata of a checkpoint.
+type trainerState struct {
+	Version        int                        `json:"version"`
+	Epoch          int                        `json:"epoch"`
+	Step           int                        `json:"step"`
+	ScheduleStep   int                        `json:"schedule_step"`
+	LR             float64                    `json:"lr"`
+	RNG            []byte                     `json:"rng"` // the shuffle PCG, MarshalBinary
+	Optimizer      string                     `json:"optimizer"`
+	OptimizerSteps map[string]int             `json:"optimizer_steps"`
+	Config         configRecord               `json:"config"`
+	Callbacks      map[string]json.RawMessage `json:"callbacks,omitempty"`
+}
+
+// configRecord is the part of a Config that can be written down.
+type configRecord struct {
+	BatchSize     int      `json:"batch_size"`
+	EvalBatchSize int      `json:"eval_batch_size"`
+	Epochs        int      `json:"epochs"`
+	Seed          uint64   `json:"seed"`
+	NoShuffle     bool     `json:"no_shuffle"`
+	Schedule      string   `json:"schedule,omitempty"`
+	ScheduleEvery string   `json:"schedule_every"`
+	ClipValue     float64  `json:"clip_value"`
+	ClipNorm      float64  `json:"clip_norm"`
+	Accumulate    int      `json:"accumulate"`
+	Metrics       []string `json:"metrics,omitempty"`
+	Callbacks     []string `json:"callbacks,omitempty"`
+}
+
+func recordConfig(c Config) configRecord {
+	r := configRecord{BatchSize: c.BatchSize, EvalBatchSize: c.EvalBatchSize, Epochs: c.Epochs, Seed: c.Seed,
+		NoShuffle: c.NoShuffle, ScheduleEvery: "epoch", ClipValue: c.ClipValue, ClipNorm: c.ClipNorm, Accumulate: c.Accumulate}
+	if c.Schedule != nil {
+		r.Schedule = c.Schedule.String()
+	}
+	if c.ScheduleEvery == EveryStep {
+		r.ScheduleEvery = "step"
+	}
+	for _, m := range c.Metrics {
+		r.Metrics = append(r.Metrics, m.Name())
+	}
+	for _, cb := range c.Callbacks {
+		r.Callbacks = append(r.Callbacks, fmt.Sprintf("%T", cb))
+	}
+	return r
+}
+
+// CheckpointState is implemented by callbacks whose state must survive a resume
+// (ReduceLROnPlateau, EarlyStopping). Checkpoints store it keyed by the callback's
+// position and type in Config.Callbacks.
+type CheckpointState interface {
+	SaveState() (json.RawMessage, error)
+	LoadState(json.RawMessage) error
+}
+
+// SaveCheckpoint writes everything needed to resume training to path, atomically
+// (a crash during the save leaves the previous file intact): every param of the
+// model (weights, biases and state), the optimizer's buffers and step counts, the
+// learning rate and the schedule's position, the epoch and step, the shuffling
+// generator's state, the state of callbacks that have one, and the configuration.
+func (t *Trainer) SaveCheckpoint(path string) error {
+	tensors := map[string]*tensor.Dense{}
+	for _, p := range t.params {
+		if strings.HasPrefix(p.Name(), optimPrefix) {
+			return errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
+		}
+		tensors[p.Name()] = p.Value()
+	}
+	st := trainerState{Version: 1, Epoch: t.epoch, Step: t.step, ScheduleStep: t.schedStep, LR: t.opt.LR(),
+		Optimizer: t.opt.String(), OptimizerSteps: map[string]int{}, Config: recordConfig(t.cfg)}
+	if so, ok := t.opt.(StatefulOptimizer); ok {
+		for name, ps := range so.State() {
+			st.OptimizerSteps[name] = ps.Steps
+			for slot, d := range ps.Slots {
+				tensors[optimPrefix+name+"/"+slot] = d
+			}
+		}
+	}
+	var err error
+	if st.RNG, err = t.pcg.MarshalBinary(); err != nil {
+		return errors.Wrap(err, "train: SaveCheckpoint: generator state")
+	}
+	for i, cb := range t.cfg.Callbacks {
+		cs, ok := cb.(CheckpointState)
+		if !ok {
+			continue
+		}
+		raw, err := cs.SaveState()
+		if err != nil {
+			return errors.Wrapf(err, "train: SaveCheckpoint: callback %d (%T)", i, cb)
+		}
+		if st.Callbacks == nil {
+			st.Callbacks = map[string]json.RawMessage{}
+		}
+		st.Callbacks[callbackKey(i, cb)] = raw
+	}
+	js, err := json.Marshal(st)
+	if err != nil {
+		return errors.Wrap(err, "train: SaveCheckpoint")
+	}
+	meta := map[string]string{metaFormat: metaFormatName, metaKind: "checkpoint", metaTrainer: string(js)}
+	if err := writeFileAtomic(path, func(w io.Writer) error { return WriteTensors(w, tensors, meta) }); err != nil {
+		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
+	}
+	return nil
+}
+
+func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb) }
+
+// LoadCheckpoint restores a checkpoint written by SaveCheckpoint into this Trainer,
+// whose model must have exactly the checkpoint's params (names, shapes): all
+// problems are reported at once, and nothing is changed unless everything fits. Fit
+// then goes on from the saved epoch and step: with the same data and configuration,
+// the result is bit for bit that of an uninterrupted run. (A model with dropout draws
+// its masks from a generator that is not saved, so its run is reproducible but not
+// identical to the uninterrupted one.)
+//
+// To fine-tune from a checkpoint's weights without its training state, use
+// LoadParams with Partial or Select.
+func (t *Trainer) LoadCheckpoint(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return errors.Wrap(err, "train: LoadCheckpoint")
+	}
+	if err := t.loadCheckpoint(b); err != nil {
+		return errors.Wrapf(err, "train: LoadCheckpoint %s", path)
+	}
+	return nil
+}
+
+func (t *Trainer) loadCheckpoint(b []byte) error {
+	f, err := parseSafetensors(b)
+	if err != nil {
+		return err
+	}
+	raw, ok := f.meta[metaTrainer]
+	if !ok {
+		return errors.Errorf("no %q metadata: not a gradflow checkpoint (LoadParams reads weights alone)", metaTrainer)
+	}
+	var st trainerState
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return errors.Wrap(err, "bad trainer metadata")
+	}
+	if st.Version != 1 {
+		return errors.Errorf("checkpoint version %d, want 1", st.Version)
+	}
+	plan, err := planLoad(f, t.params, loadConfig{})
+	if err != nil {
+		return err
+	}
+	// The optimizer's state, grouped by param and buffer.
+	state := map[string]ParamState{}
+	for name, steps := range st.OptimizerSteps {
+		state[name] = ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.entries)) {
+		rest, ok := strings.CutPrefix(name, optimPrefix)
+		if !ok {
+			continue
+		}
+		i := strings.LastIndex(rest, "/")
+		if i < 0 {
+			return errors.Errorf("optimizer tensor %q: want optimizer/<param>/<buffer>", name)
+		}
+		ps, ok := state[rest[:i]]
+		if !ok {
+			return errors.Errorf("optimizer tensor %q: param %q has no step count in the metadata", name, rest[:i])
+		}
+		ps.Slots[rest[i+1:]] = f.decode(name)
+	}
+	restoreOptimizer := func() error { return nil }
+	if so, ok := t.opt.(StatefulOptimizer); ok {
+		// Check against a fresh optimizer of the same configuration first, so that
+		// a mismatch leaves this one untouched.
+		probe, err := t.cfg.Optimizer.NewOptimizer()
+		if err != nil {
+			return err
+		}
+		if g, ok := probe.(*groupOptimizer); ok {
+			g.assign(t.params)
+		}
+		if err := probe.(StatefulOptimizer).SetState(state); err != nil {
+			return errors.Wrap(err, "optimizer state does not fit this optimizer")
+		}
+		for name, ps := range state {
+			if p := paramByName(t.params, name); p != nil {
+				for slot, d := range ps.Slots {
+					if !slices.Equal(p.Shape(), []int(d.Shape())) && !(len(p.Shape()) == 0 && d.Size() == 1) {
+						return errors.Errorf("optimizer buffer %q of %q has shape %v, param has %v", slot, name, d.Shape(), p.Shape())
+					}
+				}
+			}
+		}
+		restoreOptimizer = func() error { return so.SetState(state) }
+	} else if len(state) > 0 {
+		return errors.Errorf("the checkpoint has optimizer state, %v cannot restore it", t.opt)
+	}
+	pcg := rand.NewPCG(0, 0)
+	if err := pcg.UnmarshalBinary(st.RNG); err != nil {
+		return errors.Wrap(err, "generator state")
+	}
+	cbStates := map[int]json.RawMessage{}
+	for i, cb := range t.cfg.Callbacks {
+		if _, ok := cb.(CheckpointState); !ok {
+			continue
+		}
+		if raw, ok := st.Callbacks[callbackKey(i, cb)]; ok {
+			cbStates[i] = raw
+		}
+	}
+	// Everything checked: commit.
+	if err := restoreOptimizer(); err != nil {
+		return err // unreachable: the same state fitted the probe
+	}
+	plan.apply()
+	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
+	t.opt.SetLR(st.LR)
+	*t.pcg = *pcg
+	for i, raw := range cbStates {
+		if err := t.cfg.Callbacks[i].(CheckpointState).LoadState(raw); err != nil {
+			return errors.Wrapf(err, "callback %d", i)
+		}
+	}
+	return nil
+}
+
+func paramByName(params []*graph.Param, name string) *graph.Param {
+	for _, p := range params {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// SaveState saves the plateau's counters (CheckpointState).
+func (r *ReduceLROnPlateau) SaveState() (json.RawMessage, error) {
+	return json.Marshal(r.Plateau.State())
+}
+
+// LoadState restores the plateau's counters (CheckpointState).
+func (r *ReduceLROnPlateau) LoadState(raw json.RawMessage) error {
+	var s PlateauState
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	r.Plateau.SetState(s)
+	return nil
+}
+
+type earlyState struct {
+	Best      float64 `json:"best"`
+	Seen      bool    `json:"seen"`
+	Wait      int     `json:"wait"`
+	BestEpoch int     `json:"best_epoch"`
+	Monitor   string  `json:"monitor"`
+}
+
+// SaveState saves the best value and the patience counter (CheckpointState). The
+// best weights kept for RestoreBest are not saved.
+func (e *EarlyStopping) SaveState() (json.RawMessage, error) {
+	return json.Marshal(earlyState{Best: e.mon.best, Seen: e.mon.seen, Wait: e.wait, BestEpoch: e.BestEpoch, Monitor: e.mon.name})
+}
+
+// LoadState restores the state saved by SaveState (CheckpointState).
+func (e *EarlyStopping) LoadState(raw json.RawMessage) error {
+	var s earlyState
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	m, err := newMonitor(e.Monitor, e.Mode)
+	if err != nil {
+		return err
+	}
+	m.best, m.seen = s.Best, s.Seen
+	e.mon, e.wait, e.BestEpoch = m, s.Wait, s.BestEpoch
+	return nil
+}
