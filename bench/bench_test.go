@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/gradflow/gradflow/train/data"
+)
+
+// benchEnv is shared by the benchmarks so that MNIST is loaded once.
+var benchEnv = &Env{Seed: 1}
+
+// BenchmarkStep times single steps of the workloads on the Go systems with go test:
+//
+//	go test -run '^$' -bench Step ./bench
+//
+// It covers the workloads whose steps are quick (the larger GEMMs are left to
+// gradbench). The MLP needs the MNIST files and is skipped without them.
+func BenchmarkStep(b *testing.B) {
+	for _, name := range []string{"xor", "mlp-f32", "mlp-f64", "gemm-f32-256", "gemm-f64-256", "gemm-f32-512", "gemm-f64-512"} {
+		w := Lookup(name)
+		for _, sys := range []string{Gradflow, Gorgonia} {
+			b.Run(name+"/"+sys, func(b *testing.B) {
+				if w.Samples == 128 { // an MNIST workload
+					if _, err := data.MNISTDir(); err != nil {
+						b.Skip(err)
+					}
+				}
+				inst, err := w.setupFor(sys)(benchEnv)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if inst.Close != nil {
+					defer inst.Close()
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := inst.Step(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if w.Samples > 0 {
+					b.ReportMetric(float64(w.Samples)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+				}
+				if w.FLOPs > 0 {
+					b.ReportMetric(w.FLOPs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				}
+			})
+		}
+	}
+}
