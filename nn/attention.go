@@ -1,0 +1,297 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MultiHeadAttentionConfig configures a MultiHeadAttention layer.
+type MultiHeadAttentionConfig struct {
+	Embed, Heads int     // model width and number of heads; Embed % Heads == 0
+	NoBias       bool    // omit InProjBias and OutProjBias (PyTorch's bias=False)
+	Causal       bool    // query i attends to keys j <= i only
+	Dropout      float64 // dropout on the attention weights in training, in [0, 1); 0 = none
+}
+
+// maskValue is added to the scores of masked keys: exp(maskValue - max) is exactly 0
+// in float32 and float64, so a masked key gets weight 0 as with PyTorch's -inf, and
+// the products with a 0/1 padding mask stay finite (0·-inf would be NaN).
+const maskValue = -1e9
+
+// MultiHeadAttention is scaled dot-product attention with several heads (Vaswani et
+// al., 2017, "Attention is all you need"), PyTorch's nn.MultiheadAttention(Embed,
+// Heads, batch_first=True):
+//
+//	Q = q·W_qᵀ + b_q, K = k·W_kᵀ + b_k, V = v·W_vᵀ + b_v, split into Heads of D = Embed/Heads
+//	head = softmax(Q·Kᵀ/sqrt(D) + mask)·V
+//	out = concat(heads)·W_oᵀ + b_o
+//
+// Inputs batch first: query (B, T, Embed), key and value (B, S, Embed); output (B, T,
+// Embed). Forward is self-attention (query = key = value = x). With Causal, query i
+// sees keys j <= i (PyTorch's attn_mask = triu(ones(T, S), 1) as -inf). Attend takes an
+// optional key padding mask (B, S) whose non-zero entries (1, as PyTorch's True) mark
+// keys to ignore. A query whose keys are all masked gets uniform weights over them
+// (PyTorch gives NaN).
+//
+// Params in PyTorch's layout and names ("." becomes "/"), so that a state dict copies
+// over as is: InProjWeight (3*Embed, Embed) stacking W_q, W_k, W_v, "<scope>/in_proj_weight",
+// Glorot-uniform; InProjBias (3*Embed), zeros; OutProjWeight (Embed, Embed),
+// "<scope>/out_proj/weight", U(-1/sqrt(Embed), 1/sqrt(Embed)); OutProjBias (Embed), zeros.
+type MultiHeadAttention struct {
+	InProjWeight, InProjBias   *graph.Param
+	OutProjWeight, OutProjBias *graph.Param // the biases are nil with NoBias
+	Embed, Heads               int
+	Causal                     bool
+	Dropout                    float64
+	name                       string
+}
+
+var _ Layer = (*MultiHeadAttention)(nil)
+var _ LayerConfig = MultiHeadAttentionConfig{}
+
+// NewMultiHeadAttention creates a MultiHeadAttention layer in scope s.
+func NewMultiHeadAttention(s *graph.Scope, cfg MultiHeadAttentionConfig) (*MultiHeadAttention, error) {
+	name := s.Name()
+	if cfg.Embed <= 0 || cfg.Heads <= 0 {
+		return nil, errors.Errorf("nn: attention %q: Embed = %d, Heads = %d, want both > 0", name, cfg.Embed, cfg.Heads)
+	}
+	if cfg.Embed%cfg.Heads != 0 {
+		return nil, errors.Errorf("nn: attention %q: Embed = %d is not a multiple of Heads = %d", name, cfg.Embed, cfg.Heads)
+	}
+	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
+		return nil, errors.Errorf("nn: attention %q: Dropout = %g, want in [0, 1)", name, cfg.Dropout)
+	}
+	e := cfg.Embed
+	a := &MultiHeadAttention{Embed: e, Heads: cfg.Heads, Causal: cfg.Causal, Dropout: cfg.Dropout, name: name}
+	var err error
+	wrap := func(err error) error { return errors.Wrapf(err, "nn: attention %q", name) }
+	// PyTorch: xavier_uniform_ on the (3E, E) matrix, so fans E and 3E.
+	if a.InProjWeight, err = s.Param("in_proj_weight", graph.Weight, []int{3 * e, e}, graph.GlorotUniform{},
+		graph.WithFans(graph.Fans{In: e, Out: 3 * e})); err != nil {
+		return nil, wrap(err)
+	}
+	out := s.Sub("out_proj")
+	if a.OutProjWeight, err = out.Param("weight", graph.Weight, []int{e, e}, graph.HeUniform{Gain: math.Sqrt(1.0 / 3)},
+		graph.WithFans(graph.Fans{In: e, Out: e})); err != nil {
+		return nil, wrap(err)
+	}
+	if !cfg.NoBias {
+		if a.InProjBias, err = s.Param("in_proj_bias", graph.Bias, []int{3 * e}, graph.Zeros{}); err != nil {
+			return nil, wrap(err)
+		}
+		if a.OutProjBias, err = out.Param("bias", graph.Bias, []int{e}, graph.Zeros{}); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	return a, nil
+}
+
+// Build implements LayerConfig.
+func (c MultiHeadAttentionConfig) Build(s *graph.Scope) (Layer, error) {
+	return NewMultiHeadAttention(s, c)
+}
+
+// Forward returns the self-attention of x (B, T, Embed), shape (B, T, Embed).
+func (a *MultiHeadAttention) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return a.Attend(g, x, x, x, nil)
+}
+
+// Attend returns the attention of query (B, T, Embed) over key and value (B, S,
+// Embed), shape (B, T, Embed). keyPadding is nil or (B, S), 1 where a key is padding
+// (ignored) and 0 elsewhere.
+func (a *MultiHeadAttention) Attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node) (out *gorgonia.Node, err error) {
+	defer graph.Recover(&err)
+	if query == nil || key == nil || value == nil {
+		return nil, errors.Errorf("nn: attention %q: nil input", a.name)
+	}
+	qs, ks, vs := query.Shape(), key.Shape(), value.Shape()
+	if len(qs) != 3 || qs[2] != a.Embed || len(ks) != 3 || !ks.Eq(vs) || ks[0] != qs[0] || ks[2] != a.Embed {
+		return nil, errors.Errorf("nn: attention %q: query, key, value shapes %v, %v, %v, want (B, T, %d), (B, S, %d), (B, S, %d)",
+			a.name, qs, ks, vs, a.Embed, a.Embed, a.Embed)
+	}
+	b, t, s := qs[0], qs[1], ks[1]
+	if keyPadding != nil {
+		if ps := keyPadding.Shape(); len(ps) != 2 || ps[0] != b || ps[1] != s {
+			return nil, errors.Errorf("nn: attention %q: key padding mask shape %v, want (%d, %d)", a.name, ps, b, s)
+		}
+	}
+	if out, err = a.attend(g, query, key, value, keyPadding, b, t, s); err != nil {
+		return nil, errors.Wrapf(err, "nn: attention %q", a.name)
+	}
+	return out, nil
+}
+
+func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node, b, t, s int) (*gorgonia.Node, error) {
+	e, h := a.Embed, a.Heads
+	d := e / h
+	w, err := g.Node(a.InProjWeight)
+	if err != nil {
+		return nil, err
+	}
+	// W_q, W_k, W_v through a (3, E, E) reshape: slice indices stay below 256, which
+	// gorgonia's slice hash needs (see splitGates).
+	w3, err := gorgonia.Reshape(w, tensor.Shape{3, e, e})
+	if err != nil {
+		return nil, err
+	}
+	var b3 *gorgonia.Node
+	if a.InProjBias != nil {
+		bias, err := g.Node(a.InProjBias)
+		if err != nil {
+			return nil, err
+		}
+		if b3, err = gorgonia.Reshape(bias, tensor.Shape{3, e}); err != nil {
+			return nil, err
+		}
+	}
+	var heads [3]*gorgonia.Node
+	for k, in := range []*gorgonia.Node{query, key, value} {
+		wk, err := slice1(w3, gorgonia.S(k))
+		if err != nil {
+			return nil, err
+		}
+		var bk *gorgonia.Node
+		if b3 != nil {
+			if bk, err = slice1(b3, gorgonia.S(k)); err != nil {
+				return nil, err
+			}
+		}
+		if heads[k], err = projectHeads(in, wk, bk, h, d); err != nil {
+			return nil, err
+		}
+	}
+	// Scale Q, as PyTorch does, before the product.
+	scale := constNode(g, "attention/"+a.name+"/scale", []int{b * h, t, d}, repeatValue(b*h*t*d, 1/math.Sqrt(float64(d))))
+	q, err := gorgonia.HadamardProd(heads[0], scale)
+	if err != nil {
+		return nil, err
+	}
+	scores, err := gorgonia.BatchedMatMul(q, heads[1], false, true) // (B*H, T, S)
+	if err != nil {
+		return nil, err
+	}
+	if a.Causal {
+		mask := make([]float64, t*s)
+		for i := 0; i < t; i++ {
+			for j := i + 1; j < s; j++ {
+				mask[i*s+j] = maskValue
+			}
+		}
+		cm := constNode(g, "attention/"+a.name+"/causal", []int{t, s}, mask)
+		if scores, err = gorgonia.BroadcastAdd(scores, cm, nil, []byte{0}); err != nil {
+			return nil, err
+		}
+	}
+	if keyPadding != nil {
+		big := constNode(g, "attention/"+a.name+"/mask_value", []int{b, s}, repeatValue(b*s, maskValue))
+		pm, err := gorgonia.HadamardProd(keyPadding, big)
+		if err != nil {
+			return nil, err
+		}
+		if scores, err = gorgonia.Reshape(scores, tensor.Shape{b, h * t, s}); err != nil {
+			return nil, err
+		}
+		if scores, err = gorgonia.BroadcastAdd(scores, pm, nil, []byte{1}); err != nil {
+			return nil, err
+		}
+		if scores, err = gorgonia.Reshape(scores, tensor.Shape{b * h, t, s}); err != nil {
+			return nil, err
+		}
+	}
+	attn, err := ops.Softmax(scores, -1)
+	if err != nil {
+		return nil, err
+	}
+	if a.Dropout > 0 && g.Training() {
+		if attn, err = ops.Dropout(attn, a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))); err != nil {
+			return nil, err
+		}
+	}
+	ctx, err := gorgonia.BatchedMatMul(attn, heads[2]) // (B*H, T, D)
+	if err != nil {
+		return nil, err
+	}
+	// (B*H, T, D) -> (B, T, H, D) -> (B*T, E)
+	if ctx, err = gorgonia.Reshape(ctx, tensor.Shape{b, h, t, d}); err != nil {
+		return nil, err
+	}
+	if ctx, err = gorgonia.Transpose(ctx, 0, 2, 1, 3); err != nil {
+		return nil, err
+	}
+	if ctx, err = gorgonia.Reshape(ctx, tensor.Shape{b * t, e}); err != nil {
+		return nil, err
+	}
+	wo, err := g.Node(a.OutProjWeight)
+	if err != nil {
+		return nil, err
+	}
+	var bo *gorgonia.Node
+	if a.OutProjBias != nil {
+		if bo, err = g.Node(a.OutProjBias); err != nil {
+			return nil, err
+		}
+	}
+	out, err := linearT(ctx, wo, bo)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Reshape(out, tensor.Shape{b, t, e})
+}
+
+// linearT returns x·wᵀ + b for x (N, In), w (Out, In) in PyTorch's layout and b (Out)
+// or nil.
+func linearT(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
+	wt, err := gorgonia.Transpose(w, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.Mul(x, wt)
+	if err != nil || b == nil {
+		return y, err
+	}
+	return gorgonia.BroadcastAdd(y, b, nil, []byte{0})
+}
+
+// projectHeads returns x·wᵀ + b for x (B, L, E), split into heads: (B*H, L, D).
+func projectHeads(x, w, b *gorgonia.Node, h, d int) (*gorgonia.Node, error) {
+	s := x.Shape()
+	bsz, l, e := s[0], s[1], s[2]
+	x2, err := gorgonia.Reshape(x, tensor.Shape{bsz * l, e})
+	if err != nil {
+		return nil, err
+	}
+	p, err := linearT(x2, w, b)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = gorgonia.Reshape(p, tensor.Shape{bsz, l, h, d}); err != nil {
+		return nil, err
+	}
+	if p, err = gorgonia.Transpose(p, 0, 2, 1, 3); err != nil {
+		return nil, err
+	}
+	return gorgonia.Reshape(p, tensor.Shape{bsz * h, l, d})
+}
+
+// Params returns [InProjWeight, InProjBias, OutProjWeight, OutProjBias] (without the
+// biases with NoBias).
+func (a *MultiHeadAttention) Params() []*graph.Param {
+	if a.InProjBias == nil {
+		return []*graph.Param{a.InProjWeight, a.OutProjWeight}
+	}
+	return []*graph.Param{a.InProjWeight, a.InProjBias, a.OutProjWeight, a.OutProjBias}
+}
+
+// repeatValue returns n copies of v.
+func repeatValue(n int, v float64) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}

@@ -1,0 +1,303 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+
+	"gorgonia.org/tensor"
+)
+
+// The kernels of the convolution op (conv_op.go): im2col, col2im and the three passes.
+// The im2col matrix has one row per kernel tap (c, p, q), row-major like the weight
+// (O, C, kH, kW) viewed as (O, C*kH*kW), and one column per output position, so that
+// the convolution is the matrix product W · COL.
+
+// float is the element type of the kernels.
+type float interface{ ~float32 | ~float64 }
+
+// gemmFunc computes c = op(a)·op(b) + beta*c for row-major matrices, op transposing
+// when tA/tB is set: op(a) is m x k, op(b) is k x n.
+type gemmFunc[T float] func(tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	bl := tensor.WhichBLAS()
+	switch {
+	case !tA && !tB:
+		bl.Sgemm('N', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	case !tA && tB:
+		bl.Sgemm('N', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	case tA && !tB:
+		bl.Sgemm('T', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	default:
+		bl.Sgemm('T', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	bl := tensor.WhichBLAS()
+	switch {
+	case !tA && !tB:
+		bl.Dgemm('N', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	case !tA && tB:
+		bl.Dgemm('N', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	case tA && !tB:
+		bl.Dgemm('T', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	default:
+		bl.Dgemm('T', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// convDims are the sizes of one convolution call.
+type convDims struct {
+	n, c, h, w, o, oh, ow int
+	ckk, hw               int // rows of the im2col matrix, and its columns per sample
+	chunk                 int // samples per im2col matrix
+	ld                    int // its row stride: chunk*hw, one block of hw columns per sample
+}
+
+// colBudget caps the elements of one im2col matrix (16 MB in float32): a training
+// batch is one GEMM, an evaluation batch of 1000 images a few, never one of hundreds
+// of megabytes. (A variable so that tests can force several chunks.)
+var colBudget = 1 << 22
+
+func newConvDims(g convGeom, x, w tensor.Shape) convDims {
+	d := convDims{n: x[0], c: x[1], h: x[2], w: x[3], o: w[0]}
+	d.oh, d.ow = g.outSize(d.h, d.w)
+	d.ckk, d.hw = d.c*g.kh*g.kw, d.oh*d.ow
+	d.chunk = max(1, min(d.n, colBudget/max(1, d.ckk*d.hw)))
+	d.ld = d.chunk * d.hw
+	return d
+}
+
+// The three passes work on the im2col matrix of a chunk of the batch, COL (C*kH*kW
+// rows, chunk*H'*W' columns, sample n of the chunk in columns [n*H'*W', (n+1)*H'*W')),
+// so that each pass is one large GEMM per chunk, which the BLAS runs in parallel and
+// near its peak, rather than N small ones. im2col, col2im and the layout changes
+// between (N, O, H'*W') and (O, chunk*H'*W') run over samples in parallel.
+
+// forChunks calls fn(first, count) for consecutive chunks of samples.
+func (d convDims) forChunks(fn func(first, count int)) {
+	for s0 := 0; s0 < d.n; s0 += d.chunk {
+		fn(s0, min(d.chunk, d.n-s0))
+	}
+}
+
+// fillCol writes the im2col blocks of samples [s0, s0+nc) of x into col.
+func fillCol[T float](g convGeom, d convDims, x, col []T, s0, nc int) {
+	size := d.c * d.h * d.w
+	forSamples[T](nc, 0, func(_ []T, i int) {
+		im2col(g, d, x[(s0+i)*size:(s0+i+1)*size], col[i*d.hw:])
+	})
+}
+
+// convForward writes y = conv(x, w) + b (b may be nil): per chunk, Y' = W · COL, then
+// y[n, o] = Y'[o, block n] + b[o].
+func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]) {
+	d := newConvDims(g, x.Shape(), w.Shape())
+	xd, wd, yd := x.Data().([]T), w.Data().([]T), y.Data().([]T)
+	var bd []T
+	if b != nil {
+		bd = b.Data().([]T)
+	}
+	col, tmp := getBuf[T](d.ckk*d.ld), getBuf[T](d.o*d.ld)
+	defer putBuf(col)
+	defer putBuf(tmp)
+	d.forChunks(func(s0, nc int) {
+		fillCol(g, d, xd, col, s0, nc)
+		gemm(false, false, d.o, nc*d.hw, d.ckk, wd, d.ckk, col, d.ld, 0, tmp, d.ld)
+		forSamples[T](nc, 0, func(_ []T, i int) {
+			for oc := 0; oc < d.o; oc++ {
+				src := tmp[oc*d.ld+i*d.hw : oc*d.ld+(i+1)*d.hw]
+				dst := yd[((s0+i)*d.o+oc)*d.hw : ((s0+i)*d.o+oc+1)*d.hw]
+				if bd == nil {
+					copy(dst, src)
+					continue
+				}
+				bv := bd[oc]
+				for j, v := range src {
+					dst[j] = v + bv
+				}
+			}
+		})
+	})
+}
+
+// batchMajor writes samples [s0, s0+nc) of dy (N, O, H'*W') into t laid out as
+// (O, chunk*H'*W').
+func batchMajor[T float](d convDims, dy, t []T, s0, nc int) {
+	forSamples[T](nc, 0, func(_ []T, i int) {
+		for oc := 0; oc < d.o; oc++ {
+			copy(t[oc*d.ld+i*d.hw:oc*d.ld+(i+1)*d.hw], dy[((s0+i)*d.o+oc)*d.hw:((s0+i)*d.o+oc+1)*d.hw])
+		}
+	})
+}
+
+// convInputGrad writes dx, the gradient of the convolution with respect to its input,
+// from the weight w and the output gradient dy: per chunk, dx = col2im(Wᵀ · dY').
+func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T]) {
+	d := newConvDims(g, dx.Shape(), w.Shape())
+	wd, dyd, dxd := w.Data().([]T), dy.Data().([]T), dx.Data().([]T)
+	dyt, dcol := getBuf[T](d.o*d.ld), getBuf[T](d.ckk*d.ld)
+	defer putBuf(dyt)
+	defer putBuf(dcol)
+	clear(dxd)
+	size := d.c * d.h * d.w
+	d.forChunks(func(s0, nc int) {
+		batchMajor(d, dyd, dyt, s0, nc)
+		gemm(true, false, d.ckk, nc*d.hw, d.o, wd, d.ckk, dyt, d.ld, 0, dcol, d.ld)
+		forSamples[T](nc, 0, func(_ []T, i int) {
+			col2im(g, d, dcol[i*d.hw:], dxd[(s0+i)*size:(s0+i+1)*size])
+		})
+	})
+}
+
+// convWeightGrad writes dw = sum over chunks of dY' · COLᵀ.
+func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[T]) {
+	d := newConvDims(g, x.Shape(), dw.Shape())
+	xd, dyd, dwd := x.Data().([]T), dy.Data().([]T), dw.Data().([]T)
+	col, dyt := getBuf[T](d.ckk*d.ld), getBuf[T](d.o*d.ld)
+	defer putBuf(col)
+	defer putBuf(dyt)
+	var beta T
+	d.forChunks(func(s0, nc int) {
+		fillCol(g, d, xd, col, s0, nc)
+		batchMajor(d, dyd, dyt, s0, nc)
+		gemm(false, true, d.o, d.ckk, nc*d.hw, dyt, d.ld, col, d.ld, beta, dwd, d.ckk)
+		beta = 1
+	})
+}
+
+// im2col fills one sample's block of COL from x (c, h, w): col starts at the block's
+// first column; rows are d.ld apart.
+func im2col[T float](g convGeom, d convDims, x, col []T) {
+	for ch := 0; ch < d.c; ch++ {
+		xc := x[ch*d.h*d.w : (ch+1)*d.h*d.w]
+		for p := 0; p < g.kh; p++ {
+			for q := 0; q < g.kw; q++ {
+				row := col[((ch*g.kh+p)*g.kw+q)*d.ld:][:d.hw]
+				w0 := q*g.dw - g.pw
+				lo, hi := validRange(w0, g.sw, d.w, d.ow)
+				for i := 0; i < d.oh; i++ {
+					dst := row[i*d.ow : (i+1)*d.ow]
+					hIn := i*g.sh - g.ph + p*g.dh
+					if hIn < 0 || hIn >= d.h || lo >= hi {
+						clear(dst)
+						continue
+					}
+					src := xc[hIn*d.w : (hIn+1)*d.w]
+					clear(dst[:lo])
+					clear(dst[hi:])
+					if g.sw == 1 {
+						copy(dst[lo:hi], src[w0+lo:w0+hi])
+						continue
+					}
+					for j := lo; j < hi; j++ {
+						dst[j] = src[w0+j*g.sw]
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds one sample's block of COL (laid out as for im2col) into the sample's
+// gradient dx (c, h, w): the transpose of im2col.
+func col2im[T float](g convGeom, d convDims, col, dx []T) {
+	for ch := 0; ch < d.c; ch++ {
+		xc := dx[ch*d.h*d.w : (ch+1)*d.h*d.w]
+		for p := 0; p < g.kh; p++ {
+			for q := 0; q < g.kw; q++ {
+				row := col[((ch*g.kh+p)*g.kw+q)*d.ld:][:d.hw]
+				w0 := q*g.dw - g.pw
+				lo, hi := validRange(w0, g.sw, d.w, d.ow)
+				if lo >= hi {
+					continue
+				}
+				for i := 0; i < d.oh; i++ {
+					hIn := i*g.sh - g.ph + p*g.dh
+					if hIn < 0 || hIn >= d.h {
+						continue
+					}
+					src := row[i*d.ow : (i+1)*d.ow]
+					dst := xc[hIn*d.w : (hIn+1)*d.w]
+					for j := lo; j < hi; j++ {
+						dst[w0+j*g.sw] += src[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column w0 + j*stride lies
+// in [0, w).
+func validRange(w0, stride, w, ow int) (lo, hi int) {
+	if w0 < 0 {
+		lo = (-w0 + stride - 1) / stride
+	}
+	if w0 >= w {
+		return 0, 0
+	}
+	hi = min(ow, (w-w0+stride-1)/stride)
+	return min(lo, hi), hi
+}
+
+// workers returns how many goroutines to run n samples on.
+func workers(n int) int { return max(1, min(n, runtime.GOMAXPROCS(0))) }
+
+// forSamples calls fn(buf, i) for every sample i < n on parallel workers, each with
+// its own scratch buffer of bufSize elements.
+func forSamples[T float](n, bufSize int, fn func(buf []T, i int)) {
+	k := workers(n)
+	if k == 1 {
+		buf := make([]T, bufSize)
+		for i := 0; i < n; i++ {
+			fn(buf, i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for wk := 0; wk < k; wk++ {
+		wg.Add(1)
+		go func(wk int) {
+			defer wg.Done()
+			buf := make([]T, bufSize)
+			for i := wk; i < n; i += k {
+				fn(buf, i)
+			}
+		}(wk)
+	}
+	wg.Wait()
+}
+
+// Scratch buffers (the im2col matrices, several MB for a batch) are reused across runs
+// instead of being garbage each step.
+var (
+	pool32 sync.Pool // *[]float32
+	pool64 sync.Pool // *[]float64
+)
+
+// getBuf returns a scratch slice of n elements with arbitrary contents.
+func getBuf[T float](n int) []T {
+	var p *sync.Pool
+	switch any(T(0)).(type) {
+	case float32:
+		p = &pool32
+	default:
+		p = &pool64
+	}
+	if v, ok := p.Get().(*[]T); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]T, n)
+}
+
+// putBuf returns a slice from getBuf to the pool.
+func putBuf[T float](b []T) {
+	switch any(b).(type) {
+	case []float32:
+		pool32.Put(&b)
+	default:
+		pool64.Put(&b)
+	}
+}

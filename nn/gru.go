@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"github.com/gradflow/gradflow/graph"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// GRUConfig configures a GRU layer.
+type GRUConfig struct {
+	In, Hidden int               // input features and hidden units, both > 0
+	NoBias     bool              // omit BiasIH and BiasHH (PyTorch's bias=False)
+	Init       graph.Initializer // every Param's init; default U(-1/sqrt(Hidden), 1/sqrt(Hidden)), PyTorch's
+}
+
+// GRU is a single-layer gated recurrent unit network (Cho et al., 2014, "Learning
+// phrase representations using RNN encoder-decoder"), with PyTorch's formula (nn.GRU
+// with batch_first=True, num_layers=1), where the reset gate multiplies W_hn·h + b_hn:
+//
+//	r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr)
+//	z = σ(x·W_izᵀ + b_iz + h·W_hzᵀ + b_hz)
+//	n = tanh(x·W_inᵀ + b_in + r*(h·W_hnᵀ + b_hn))
+//	h' = (1-z)*n + z*h
+//
+// Input x (B, T, In), batch first; Forward returns every hidden state, (B, T, Hidden);
+// Run also returns the last one, (B, Hidden), and takes an optional initial state h0
+// (B, Hidden) (zeros when nil).
+//
+// Params in PyTorch's layout, gates stacked in the order r, z, n: WeightIH
+// (3*Hidden, In), WeightHH (3*Hidden, Hidden), BiasIH and BiasHH (3*Hidden), named
+// "<scope>/weight_ih", "weight_hh", "bias_ih", "bias_hh"; all drawn from
+// U(-1/sqrt(Hidden), 1/sqrt(Hidden)) by default.
+type GRU struct {
+	WeightIH, WeightHH *graph.Param
+	BiasIH, BiasHH     *graph.Param // nil with NoBias
+	In, Hidden         int
+	name               string
+}
+
+var _ Layer = (*GRU)(nil)
+var _ LayerConfig = GRUConfig{}
+
+// NewGRU creates a GRU layer in scope s.
+func NewGRU(s *graph.Scope, cfg GRUConfig) (*GRU, error) {
+	p, err := newRecurrentParams(s, "gru", 3, cfg.In, cfg.Hidden, cfg.NoBias, cfg.Init)
+	if err != nil {
+		return nil, err
+	}
+	return &GRU{WeightIH: p.wih, WeightHH: p.whh, BiasIH: p.bih, BiasHH: p.bhh,
+		In: cfg.In, Hidden: cfg.Hidden, name: s.Name()}, nil
+}
+
+// Build implements LayerConfig.
+func (c GRUConfig) Build(s *graph.Scope) (Layer, error) { return NewGRU(s, c) }
+
+func (l *GRU) params() recurrentParams {
+	return recurrentParams{l.WeightIH, l.WeightHH, l.BiasIH, l.BiasHH}
+}
+
+// Forward returns the hidden states of every step, (B, T, Hidden), from a zero
+// initial state.
+func (l *GRU) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	out, _, err := l.Run(g, x, nil)
+	return out, err
+}
+
+// Run returns the hidden states of every step, (B, T, Hidden), and the last one,
+// (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
+func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
+	defer graph.Recover(&err)
+	// b_hh stays out of the input projection: b_hn is multiplied by r.
+	u, err := unroll(g, "gru", l.name, x, l.In, l.Hidden, 3, l.params(), false)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
+	}
+	h, err := u.initialState(g, "gru", l.name, "h", h0)
+	if err != nil {
+		return nil, nil, err
+	}
+	hs := make([]*gorgonia.Node, u.time)
+	for t, xt := range u.xs {
+		if h, err = gruStep(u, xt, h); err != nil {
+			return nil, nil, errors.Wrapf(err, "nn: gru %q: step %d", l.name, t)
+		}
+		hs[t] = h
+	}
+	if out, err = stackTime(hs, u.batch, l.Hidden); err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
+	}
+	return out, h, nil
+}
+
+func gruStep(u *unrolled, xt, h *gorgonia.Node) (*gorgonia.Node, error) {
+	hp, err := u.recurrentMatMul(h) // h·W_hhᵀ + b_hh
+	if err != nil {
+		return nil, err
+	}
+	xg, err := splitGates(xt, 3, u.batch, u.hidden)
+	if err != nil {
+		return nil, err
+	}
+	hg, err := splitGates(hp, 3, u.batch, u.hidden)
+	if err != nil {
+		return nil, err
+	}
+	var rz [2]*gorgonia.Node
+	for k := range rz {
+		a, err := gorgonia.Add(xg[k], hg[k])
+		if err != nil {
+			return nil, err
+		}
+		if rz[k], err = gorgonia.Sigmoid(a); err != nil {
+			return nil, err
+		}
+	}
+	r, z := rz[0], rz[1]
+	rh, err := gorgonia.HadamardProd(r, hg[2])
+	if err != nil {
+		return nil, err
+	}
+	a, err := gorgonia.Add(xg[2], rh)
+	if err != nil {
+		return nil, err
+	}
+	n, err := gorgonia.Tanh(a)
+	if err != nil {
+		return nil, err
+	}
+	// h' = (1-z)*n + z*h = n + z*(h-n)
+	d, err := gorgonia.Sub(h, n)
+	if err != nil {
+		return nil, err
+	}
+	zd, err := gorgonia.HadamardProd(z, d)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Add(n, zd)
+}
+
+// Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).
+func (l *GRU) Params() []*graph.Param { return l.params().list() }

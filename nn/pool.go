@@ -1,0 +1,178 @@
+package nn
+
+import (
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// Pool2DConfig configures MaxPool2D and AvgPool2D. Pairs are {height, width}.
+type Pool2DConfig struct {
+	Kernel  [2]int // window height and width, both > 0
+	Stride  [2]int // step between windows; 0 means the kernel's size (PyTorch's default)
+	Padding [2]int // added on each side, each in [0, kernel/2] (as PyTorch requires)
+	// ExcludePad makes AvgPool2D divide each window's sum by the number of input
+	// elements in it, not by the kernel's area (PyTorch's count_include_pad=False).
+	// MaxPool2D ignores it.
+	ExcludePad bool
+}
+
+// MaxPool2DConfig configures a MaxPool2D layer.
+type MaxPool2DConfig Pool2DConfig
+
+// AvgPool2DConfig configures an AvgPool2D layer.
+type AvgPool2DConfig Pool2DConfig
+
+// Pool2D is a 2-D pooling layer, MaxPool2D or AvgPool2D: it takes the maximum or the
+// mean of each Kernel window, moved by Stride over the input padded with Padding on
+// each side (with -Inf for the maximum, zeros for the mean).
+//
+// Input (N, C, H, W); output (N, C, H', W') with H' = floor((H + 2*padH - kH)/sH) + 1
+// and likewise W' (PyTorch's ceil_mode=False). No Params.
+//
+// MaxPool2D's gradient goes to the first maximum of each window (PyTorch's choice on
+// ties); a NaN in a window makes its maximum NaN. AvgPool2D divides by the kernel's
+// area, padding included, unless ExcludePad (PyTorch's count_include_pad); it runs on
+// ops.AvgPool2D.
+type Pool2D struct {
+	Kernel, Stride, Padding [2]int
+	ExcludePad              bool
+	max                     bool
+	name                    string
+}
+
+var (
+	_ Layer       = (*Pool2D)(nil)
+	_ LayerConfig = MaxPool2DConfig{}
+	_ LayerConfig = AvgPool2DConfig{}
+)
+
+// NewMaxPool2D creates a max-pooling layer; s only names it.
+func NewMaxPool2D(s *graph.Scope, cfg MaxPool2DConfig) (*Pool2D, error) {
+	return newPool2D(s.Name(), Pool2DConfig(cfg), true)
+}
+
+// NewAvgPool2D creates an average-pooling layer; s only names it.
+func NewAvgPool2D(s *graph.Scope, cfg AvgPool2DConfig) (*Pool2D, error) {
+	return newPool2D(s.Name(), Pool2DConfig(cfg), false)
+}
+
+// Build implements LayerConfig.
+func (c MaxPool2DConfig) Build(s *graph.Scope) (Layer, error) { return NewMaxPool2D(s, c) }
+
+// Build implements LayerConfig.
+func (c AvgPool2DConfig) Build(s *graph.Scope) (Layer, error) { return NewAvgPool2D(s, c) }
+
+func newPool2D(name string, cfg Pool2DConfig, isMax bool) (*Pool2D, error) {
+	l := &Pool2D{Kernel: cfg.Kernel, Stride: cfg.Stride, Padding: cfg.Padding, ExcludePad: cfg.ExcludePad && !isMax,
+		max: isMax, name: name}
+	for i := range 2 {
+		if cfg.Kernel[i] <= 0 {
+			return nil, errors.Errorf("nn: %s %q: Kernel = %v, want both > 0", l.kind(), name, cfg.Kernel)
+		}
+		if cfg.Stride[i] < 0 {
+			return nil, errors.Errorf("nn: %s %q: Stride = %v, want >= 0 (0 means the kernel size)", l.kind(), name, cfg.Stride)
+		}
+		if cfg.Stride[i] == 0 {
+			l.Stride[i] = cfg.Kernel[i]
+		}
+		if cfg.Padding[i] < 0 || 2*cfg.Padding[i] > cfg.Kernel[i] {
+			return nil, errors.Errorf("nn: %s %q: Padding = %v, want each in [0, kernel/2] for Kernel %v", l.kind(), name, cfg.Padding, cfg.Kernel)
+		}
+	}
+	return l, nil
+}
+
+func (l *Pool2D) kind() string {
+	if l.max {
+		return "maxpool2d"
+	}
+	return "avgpool2d"
+}
+
+// OutputSize returns (H', W') for an input of spatial size (h, w); a size < 1 means
+// the input is smaller than the kernel.
+func (l *Pool2D) OutputSize(h, w int) (int, int) {
+	return convOut(h, l.Kernel[0], l.Stride[0], l.Padding[0], 1), convOut(w, l.Kernel[1], l.Stride[1], l.Padding[1], 1)
+}
+
+// Forward pools x, of shape (N, C, H, W).
+func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
+	defer graph.Recover(&err)
+	if x == nil {
+		return nil, errors.Errorf("nn: %s %q: nil input", l.kind(), l.name)
+	}
+	shp := x.Shape()
+	if len(shp) != 4 {
+		return nil, errors.Errorf("nn: %s %q: input shape %v, want (N, C, H, W)", l.kind(), l.name, shp)
+	}
+	if oh, ow := l.OutputSize(shp[2], shp[3]); oh < 1 || ow < 1 {
+		return nil, errors.Errorf("nn: %s %q: input shape %v is smaller than kernel %v (padding %v)", l.kind(), l.name, shp, l.Kernel, l.Padding)
+	}
+	if l.max {
+		y, err = maxPoolDef.Apply(maxPoolParams{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding}, x)
+	} else {
+		y, err = ops.AvgPool2D(x, ops.Pool2DConfig{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad})
+	}
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), l.name)
+	}
+	return y, nil
+}
+
+// Params returns nil: pooling has no Params.
+func (l *Pool2D) Params() []*graph.Param { return nil }
+
+// GlobalAvgPool2DConfig configures a GlobalAvgPool2D layer.
+type GlobalAvgPool2DConfig struct {
+	// KeepDims gives an (N, C, 1, 1) output, as PyTorch's AdaptiveAvgPool2d(1); the
+	// default (N, C) feeds a Linear layer directly (Keras' GlobalAveragePooling2D).
+	KeepDims bool
+}
+
+// GlobalAvgPool2D averages each channel over its whole plane: input (N, C, H, W),
+// output (N, C), or (N, C, 1, 1) with KeepDims. No Params. It runs on
+// ops.GlobalAvgPool2D (gorgonia's GlobalAveragePool2D has no gradient).
+type GlobalAvgPool2D struct {
+	KeepDims bool
+	name     string
+}
+
+var (
+	_ Layer       = (*GlobalAvgPool2D)(nil)
+	_ LayerConfig = GlobalAvgPool2DConfig{}
+)
+
+// NewGlobalAvgPool2D creates a global average-pooling layer; s only names it.
+func NewGlobalAvgPool2D(s *graph.Scope, cfg GlobalAvgPool2DConfig) (*GlobalAvgPool2D, error) {
+	return &GlobalAvgPool2D{KeepDims: cfg.KeepDims, name: s.Name()}, nil
+}
+
+// Build implements LayerConfig.
+func (c GlobalAvgPool2DConfig) Build(s *graph.Scope) (Layer, error) { return NewGlobalAvgPool2D(s, c) }
+
+// Forward averages x, of shape (N, C, H, W), over H and W.
+func (l *GlobalAvgPool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
+	defer graph.Recover(&err)
+	if x == nil {
+		return nil, errors.Errorf("nn: globalavgpool2d %q: nil input", l.name)
+	}
+	shp := x.Shape()
+	if len(shp) != 4 {
+		return nil, errors.Errorf("nn: globalavgpool2d %q: input shape %v, want (N, C, H, W)", l.name, shp)
+	}
+	if y, err = ops.GlobalAvgPool2D(x); err != nil {
+		return nil, errors.Wrapf(err, "nn: globalavgpool2d %q", l.name)
+	}
+	if l.KeepDims {
+		return y, nil
+	}
+	if y, err = ops.Reshape(y, shp[0], shp[1]); err != nil {
+		return nil, errors.Wrapf(err, "nn: globalavgpool2d %q", l.name)
+	}
+	return y, nil
+}
+
+// Params returns nil: pooling has no Params.
+func (l *GlobalAvgPool2D) Params() []*graph.Param { return nil }

@@ -1,0 +1,164 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/gradflow/gradflow/ops"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// maxPoolParams are a max pooling's window, stride and padding, each {height, width},
+// defaults filled in.
+type maxPoolParams struct {
+	Kernel, Stride, Padding [2]int
+}
+
+// The max-pooling op, declared with ops.Def. It replaces gorgonia.MaxPool2D, whose
+// gradient is right but which keeps the argmax mask inside the op (shared by the
+// forward and backward nodes, so the op has state) and indexes the gradient with -1,
+// crashing the program, when a window holds only NaNs. This one is stateless (the
+// backward finds each window's argmax again from x) and propagates NaN as PyTorch
+// does.
+var maxPoolDef = &ops.Def[maxPoolParams]{
+	Name:  "nn.MaxPool2D",
+	Arity: 1,
+	Shape: func(p maxPoolParams, in []tensor.Shape) (tensor.Shape, error) { return p.outShape(in[0]) },
+	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		x := in[0]
+		s, err := p.outShape(x.Shape())
+		if err != nil {
+			return nil, err
+		}
+		y := tensor.New(tensor.WithShape(s...), tensor.Of(x.Dtype()))
+		if x.Dtype() == tensor.Float32 {
+			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), nil, nil)
+		} else {
+			maxPool(p, x.Shape(), x.Float64s(), y.Float64s(), nil, nil)
+		}
+		return y, nil
+	},
+	Backward: func(p maxPoolParams, in []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		dx, err := maxPoolGradDef.Apply(p, in[0], y, dy)
+		return []*gorgonia.Node{dx}, err
+	},
+}
+
+// maxPoolGradDef maps (x, y, dy), y the forward output, to dx: each output's gradient
+// goes to the first maximum of its window (PyTorch's choice on ties).
+var maxPoolGradDef = &ops.Def[maxPoolParams]{
+	Name:   "nn.MaxPool2DGrad",
+	Arity:  3,
+	NoGrad: []int{0, 1, 2},
+	Shape: func(p maxPoolParams, in []tensor.Shape) (tensor.Shape, error) {
+		want, err := p.outShape(in[0])
+		if err != nil {
+			return nil, err
+		}
+		if !in[1].Eq(want) || !in[2].Eq(want) {
+			return nil, errors.Errorf("output %v and gradient %v, want both %v", in[1], in[2], want)
+		}
+		return in[0], nil
+	},
+	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		x, y, dy := in[0], in[1], in[2]
+		dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+		if x.Dtype() == tensor.Float32 {
+			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), dy.Float32s(), dx.Float32s())
+		} else {
+			maxPool(p, x.Shape(), x.Float64s(), y.Float64s(), dy.Float64s(), dx.Float64s())
+		}
+		return dx, nil
+	},
+}
+
+// outShape is the output shape for input x (N, C, H, W).
+func (p maxPoolParams) outShape(x tensor.Shape) (tensor.Shape, error) {
+	if x.Dims() != 4 {
+		return nil, errors.Errorf("x has shape %v, want (N, C, H, W)", x)
+	}
+	oh := convOut(x[2], p.Kernel[0], p.Stride[0], p.Padding[0], 1)
+	ow := convOut(x[3], p.Kernel[1], p.Stride[1], p.Padding[1], 1)
+	if oh < 1 || ow < 1 {
+		return nil, errors.Errorf("x has shape %v, smaller than the kernel %v with padding %v", x, p.Kernel, p.Padding)
+	}
+	return tensor.Shape{x[0], x[1], oh, ow}, nil
+}
+
+// maxPool computes y = the maximum of each window (when dx is nil) or, given the
+// forward output y and dy, adds each window's gradient into dx at the window's first
+// maximum (PyTorch's choice on ties). The padding acts as -Inf: it is never chosen,
+// since Padding <= Kernel/2 leaves every window an input element. A NaN wins over
+// every number (the builtin max propagates it), so a window holding one gives NaN, as
+// in PyTorch, and its gradient goes to its first NaN.
+//
+// The forward is branch-free (max of each window); the backward looks for the value y
+// already found, a test that almost always fails the same way. Finding the argmax in
+// the forward instead would branch on random data, which made it three times slower.
+func maxPool[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) {
+	h, w := s[2], s[3]
+	oh := convOut(h, p.Kernel[0], p.Stride[0], p.Padding[0], 1)
+	ow := convOut(w, p.Kernel[1], p.Stride[1], p.Padding[1], 1)
+	// The columns [c0[j], c1[j]) of output column j's window, clipped to the input.
+	c0, c1 := make([]int, ow), make([]int, ow)
+	for j := range ow {
+		lo := j*p.Stride[1] - p.Padding[1]
+		c0[j], c1[j] = max(lo, 0), min(lo+p.Kernel[1], w)
+	}
+	negInf := T(math.Inf(-1))
+	forSamples[T](s[0]*s[1], 0, func(_ []T, plane int) {
+		xp := x[plane*h*w : (plane+1)*h*w]
+		yp := y[plane*oh*ow : (plane+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			r0 := i*p.Stride[0] - p.Padding[0]
+			r1 := min(r0+p.Kernel[0], h)
+			r0 = max(r0, 0)
+			yr := yp[i*ow : (i+1)*ow]
+			if dx == nil {
+				for j := range yr {
+					yr[j] = negInf
+				}
+				for r := r0; r < r1; r++ {
+					row := xp[r*w : (r+1)*w]
+					for j := range yr {
+						b := yr[j]
+						for _, v := range row[c0[j]:c1[j]] {
+							b = max(b, v)
+						}
+						yr[j] = b
+					}
+				}
+				continue
+			}
+			dyr := dy[plane*oh*ow+i*ow : plane*oh*ow+(i+1)*ow]
+			dxp := dx[plane*h*w : (plane+1)*h*w]
+			for j, target := range yr {
+				// Scanning the window backwards and keeping the last match gives the
+				// first maximum, with a conditional move instead of a branch.
+				idx := -1
+				if target == target {
+					for r := r1 - 1; r >= r0; r-- {
+						row := xp[r*w : (r+1)*w]
+						for c := c1[j] - 1; c >= c0[j]; c-- {
+							if row[c] == target {
+								idx = r*w + c
+							}
+						}
+					}
+				} else { // a NaN window: its first NaN
+					for r := r1 - 1; r >= r0; r-- {
+						for c := c1[j] - 1; c >= c0[j]; c-- {
+							if v := xp[r*w+c]; v != v {
+								idx = r*w + c
+							}
+						}
+					}
+				}
+				if idx >= 0 { // always, unless x changed since y was computed
+					dxp[idx] += dyr[j]
+				}
+			}
+		}
+	})
+}

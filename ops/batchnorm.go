@@ -1,0 +1,425 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BatchNormConfig configures BatchNorm. There are no defaults at this level: the nn
+// layers fill in PyTorch's (momentum 0.1, eps 1e-5).
+type BatchNormConfig struct {
+	// Momentum is the weight of the batch statistic in the running-average update,
+	// running = (1-Momentum)*running + Momentum*batch, in [0, 1] (PyTorch's convention;
+	// Keras' momentum is 1 minus it).
+	Momentum float64
+	// Eps is added to the variance before the square root; > 0.
+	Eps float64
+	// Training selects batch statistics (and the running-average update) instead of
+	// the running statistics.
+	Training bool
+}
+
+// BatchNorm normalises x per channel and applies a learnable scale and shift
+// (Ioffe & Szegedy, 2015, "Batch Normalization: Accelerating Deep Network Training by
+// Reducing Internal Covariate Shift"):
+//
+//	y = gamma[c] * (x - mean[c]) / sqrt(var[c] + Eps) + beta[c]
+//
+// x has shape (N, C, ...): axis 1 is the channel, and the statistics of a channel are
+// taken over every other axis (the batch and the spatial axes). gamma, beta,
+// runningMean and runningVar have shape (C). The output has x's shape and dtype.
+//
+// In training (cfg.Training), mean and var are the batch's mean and biased variance,
+// and every run of the op also updates runningMean and runningVar IN PLACE with
+// PyTorch's rule: running = (1-Momentum)*running + Momentum*batch, using the unbiased
+// variance (times M/(M-1), M the number of values per channel) for runningVar. The
+// running-statistic nodes must therefore be bound to tensors (a gradflow Param of kind
+// State binds its value), and every channel must hold more than one value. In
+// evaluation, mean and var are runningMean and runningVar, which are only read.
+//
+// It is one op with a fused backward, giving the gradients with respect to x, gamma and
+// beta (the running statistics get none):
+//
+//	training:   dx = gamma/sqrt(var+Eps) * (dy - mean(dy) - xhat*mean(dy*xhat))
+//	evaluation: dx = gamma/sqrt(var+Eps) * dy
+//	dgamma = sum(dy * xhat),  dbeta = sum(dy)
+//
+// with xhat the normalised input and the means and sums per channel. gorgonia's
+// BatchNorm keeps its running statistics inside the op (never saved), resets them when
+// a machine is built, and hashes its momentum and eps with one decimal; this op keeps
+// no state of its own.
+func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, cfg BatchNormConfig) (*gorgonia.Node, error) {
+	const name = "BatchNorm"
+	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
+		if err := checkFloat(name, bnArgNames[i], n); err != nil {
+			return nil, err
+		}
+		if n.Dtype() != x.Dtype() {
+			return nil, errors.Errorf("ops: %s: %s has dtype %v, x %v, want the same", name, bnArgNames[i], n.Dtype(), x.Dtype())
+		}
+	}
+	if !(cfg.Momentum >= 0 && cfg.Momentum <= 1) {
+		return nil, errors.Errorf("ops: %s: Momentum %v, want in [0, 1]", name, cfg.Momentum)
+	}
+	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
+		return nil, errors.Errorf("ops: %s: Eps %v, want finite and > 0", name, cfg.Eps)
+	}
+	op := bnOp{dims: x.Dims(), momentum: cfg.Momentum, eps: cfg.Eps, training: cfg.Training}
+	shapes := make([]gorgonia.DimSizer, 5)
+	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
+		shapes[i] = n.Shape()
+	}
+	if _, err := op.InferShape(shapes...); err != nil {
+		return nil, err
+	}
+	return apply(name, op, x, gamma, beta, runningMean, runningVar)
+}
+
+var bnArgNames = []string{"x", "gamma", "beta", "runningMean", "runningVar"}
+
+// bnOp is BatchNorm: (x, gamma, beta, runningMean, runningVar) -> y.
+type bnOp struct {
+	dims          int // x's rank
+	momentum, eps float64
+	training      bool
+}
+
+// bnGradOp is one of BatchNorm's gradients, which: 0 dx, 1 dgamma, 2 dbeta, from
+// (x, gamma, runningMean, runningVar, dy).
+type bnGradOp struct {
+	bnOp
+	which int
+}
+
+var (
+	_ gorgonia.Op   = bnOp{}
+	_ gorgonia.SDOp = bnOp{}
+	_ gorgonia.Op   = bnGradOp{}
+)
+
+func (op bnOp) Arity() int { return 5 }
+
+func (op bnOp) Type() hm.Type {
+	e := hm.TypeVariable('a')
+	x, v := tensorType(op.dims, e), tensorType(1, e)
+	return hm.NewFnType(x, v, v, v, v, x)
+}
+
+// bnShapes checks x (N, C, ...) and the four (C) vectors given as rest, and returns C.
+func bnShapes(op fmt.Stringer, x tensor.Shape, rest []tensor.Shape, training bool) (int, error) {
+	if x.Dims() < 2 {
+		return 0, errors.Errorf("ops: %v: x has shape %v, want (N, C, ...)", op, x)
+	}
+	c := x[1]
+	for i, s := range rest {
+		if s.Dims() != 1 || s[0] != c {
+			return 0, errors.Errorf("ops: %v: argument %d has shape %v, want (%d) for x %v", op, i+1, s, c, x)
+		}
+	}
+	if training && x.TotalSize()/c < 2 {
+		return 0, errors.Errorf("ops: %v: x has shape %v: training needs more than one value per channel", op, x)
+	}
+	return c, nil
+}
+
+func (op bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	var ss []tensor.Shape
+	for i := range in {
+		s, err := shapeArg(op, in, i)
+		if err != nil {
+			return nil, err
+		}
+		ss = append(ss, s)
+	}
+	if _, err := bnShapes(op, ss[0], ss[1:], op.training); err != nil {
+		return nil, err
+	}
+	return ss[0].Clone(), nil
+}
+
+// bnArgs returns the values as float tensors of x's dtype with checked shapes.
+func bnArgs(op gorgonia.Op, in []gorgonia.Value, vecs []int, training bool) ([]*tensor.Dense, error) {
+	if err := checkArity(op, in); err != nil {
+		return nil, err
+	}
+	ds := make([]*tensor.Dense, len(in))
+	for i, v := range in {
+		d, err := denseArg(op, v, i)
+		if err != nil {
+			return nil, err
+		}
+		if d.Dtype() != in[0].Dtype() {
+			return nil, errors.Errorf("ops: %v: input %d has dtype %v, want %v", op, i, d.Dtype(), in[0].Dtype())
+		}
+		ds[i] = d
+	}
+	var rest []tensor.Shape
+	for _, i := range vecs {
+		rest = append(rest, ds[i].Shape())
+	}
+	if _, err := bnShapes(op, ds[0].Shape(), rest, training); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+func (op bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	ds, err := bnArgs(op, in, []int{1, 2, 3, 4}, op.training)
+	if err != nil {
+		return nil, err
+	}
+	// The running statistics are written in place: they must be the bound tensors,
+	// not copies made by materialising a view.
+	for i := 3; i <= 4; i++ {
+		if op.training && gorgonia.Value(ds[i]) != in[i] {
+			return nil, errors.Errorf("ops: %v: %s is a view; bind a contiguous tensor", op, bnArgNames[i])
+		}
+	}
+	x := ds[0]
+	y := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	g := bnGeomOf(x.Shape())
+	if x.Dtype() == tensor.Float32 {
+		bnForward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
+			elems[float32](ds[3]), elems[float32](ds[4]), elems[float32](y))
+	} else {
+		bnForward(op, g, elems[float64](x), elems[float64](ds[1]), elems[float64](ds[2]),
+			elems[float64](ds[3]), elems[float64](ds[4]), elems[float64](y))
+	}
+	return y, nil
+}
+
+func (op bnOp) ReturnsPtr() bool      { return false }
+func (op bnOp) CallsExtern() bool     { return false }
+func (op bnOp) OverwritesInput() int  { return -1 }
+func (op bnOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
+func (op bnOp) Hashcode() uint32      { return hash32(op.String()) }
+func (op bnOp) String() string {
+	return fmt.Sprintf("ops.BatchNorm{dims=%d, momentum=%v, eps=%v, training=%t}", op.dims, op.momentum, op.eps, op.training)
+}
+
+func (op bnOp) DiffWRT(inputs int) []bool {
+	d := make([]bool, inputs)
+	for i := 0; i < 3 && i < inputs; i++ {
+		d[i] = true
+	}
+	return d
+}
+
+func (op bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 5 {
+		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 5", op, len(inputs))
+	}
+	grads := make(gorgonia.Nodes, 5)
+	for which := 0; which < 3; which++ {
+		var err error
+		grads[which], err = apply("BatchNorm backward", bnGradOp{op, which},
+			inputs[0], inputs[1], inputs[3], inputs[4], grad)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return grads, nil
+}
+
+func (op bnGradOp) Arity() int { return 5 }
+
+func (op bnGradOp) Type() hm.Type {
+	e := hm.TypeVariable('a')
+	x, v := tensorType(op.dims, e), tensorType(1, e)
+	if op.which == 0 {
+		return hm.NewFnType(x, v, v, v, x, x)
+	}
+	return hm.NewFnType(x, v, v, v, x, v)
+}
+
+func (op bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	var ss []tensor.Shape
+	for i := range in {
+		s, err := shapeArg(op, in, i)
+		if err != nil {
+			return nil, err
+		}
+		ss = append(ss, s)
+	}
+	c, err := bnShapes(op, ss[0], ss[1:4], op.training)
+	if err != nil {
+		return nil, err
+	}
+	if !ss[4].Eq(ss[0]) {
+		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, ss[4], ss[0])
+	}
+	if op.which == 0 {
+		return ss[0].Clone(), nil
+	}
+	return tensor.Shape{c}, nil
+}
+
+func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	ds, err := bnArgs(op, in, []int{1, 2, 3}, op.training)
+	if err != nil {
+		return nil, err
+	}
+	x, dy := ds[0], ds[4]
+	if !dy.Shape().Eq(x.Shape()) {
+		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, dy.Shape(), x.Shape())
+	}
+	g := bnGeomOf(x.Shape())
+	outShape := tensor.Shape{g.c}
+	if op.which == 0 {
+		outShape = x.Shape().Clone()
+	}
+	out := tensor.New(tensor.WithShape(outShape...), tensor.Of(x.Dtype()))
+	if x.Dtype() == tensor.Float32 {
+		bnBackward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
+			elems[float32](ds[3]), elems[float32](dy), elems[float32](out))
+	} else {
+		bnBackward(op, g, elems[float64](x), elems[float64](ds[1]), elems[float64](ds[2]),
+			elems[float64](ds[3]), elems[float64](dy), elems[float64](out))
+	}
+	return out, nil
+}
+
+func (op bnGradOp) ReturnsPtr() bool      { return false }
+func (op bnGradOp) CallsExtern() bool     { return false }
+func (op bnGradOp) OverwritesInput() int  { return -1 }
+func (op bnGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
+func (op bnGradOp) Hashcode() uint32      { return hash32(op.String()) }
+func (op bnGradOp) String() string {
+	return fmt.Sprintf("ops.BatchNormGrad{dims=%d, momentum=%v, eps=%v, training=%t, wrt=%s}",
+		op.dims, op.momentum, op.eps, op.training, bnArgNames[op.which])
+}
+
+// bnGeom views x as (outer, c, inner): outer = N, inner = the product of the spatial
+// axes; m = outer*inner values per channel.
+type bnGeom struct{ outer, c, inner, m int }
+
+func bnGeomOf(s tensor.Shape) bnGeom {
+	_, c, inner := splitAxis(s, 1)
+	return bnGeom{outer: s[0], c: c, inner: inner, m: s[0] * inner}
+}
+
+// channelStats returns the mean and the biased variance of channel ch, in float64,
+// in one pass: sums of d = x - x0 and d², shifted by the channel's first value x0 so
+// that a mean large compared with the spread does not cancel the variance (the shift
+// is a sample of the data, within a few standard deviations of the mean).
+func channelStats[T float](g bnGeom, x []T, ch int) (mean, variance float64) {
+	x0 := float64(x[ch*g.inner])
+	var s, ss float64
+	for o := 0; o < g.outer; o++ {
+		for _, v := range x[(o*g.c+ch)*g.inner : (o*g.c+ch+1)*g.inner] {
+			d := float64(v) - x0
+			s += d
+			ss += d * d
+		}
+	}
+	m := float64(g.m)
+	mean = s / m
+	return x0 + mean, max(ss/m-mean*mean, 0)
+}
+
+func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
+	forChannels(g, func(ch int) {
+		var mean, invStd float64
+		if op.training {
+			var v float64
+			mean, v = channelStats(g, x, ch)
+			invStd = 1 / math.Sqrt(v+op.eps)
+			unbiased := v * float64(g.m) / float64(g.m-1)
+			rm[ch] = T((1-op.momentum)*float64(rm[ch]) + op.momentum*mean)
+			rv[ch] = T((1-op.momentum)*float64(rv[ch]) + op.momentum*unbiased)
+		} else {
+			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
+		}
+		// (x - mean)*scale + beta, not x*scale + (beta - mean*scale), which would
+		// cancel digits when the mean is large compared with the spread.
+		scale, shift := float64(gamma[ch])*invStd, float64(beta[ch])
+		for o := 0; o < g.outer; o++ {
+			i := (o*g.c + ch) * g.inner
+			for j, v := range x[i : i+g.inner] {
+				y[i+j] = T((float64(v)-mean)*scale + shift)
+			}
+		}
+	})
+}
+
+// bnBackward writes the gradient op.which (dx, dgamma or dbeta) into out.
+func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
+	forChannels(g, func(ch int) {
+		if op.which == 2 { // dbeta = sum(dy) needs no statistics
+			var sdy float64
+			for o := 0; o < g.outer; o++ {
+				for _, d := range dy[(o*g.c+ch)*g.inner : (o*g.c+ch+1)*g.inner] {
+					sdy += float64(d)
+				}
+			}
+			out[ch] = T(sdy)
+			return
+		}
+		var mean, invStd float64
+		if op.training {
+			m, v := channelStats(g, x, ch)
+			mean, invStd = m, 1/math.Sqrt(v+op.eps)
+		} else {
+			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
+		}
+		// sum(dy) and sum(dy*xhat) over the channel.
+		var sdy, sdyx float64
+		for o := 0; o < g.outer; o++ {
+			i := (o*g.c + ch) * g.inner
+			for j, d := range dy[i : i+g.inner] {
+				sdy += float64(d)
+				sdyx += float64(d) * (float64(x[i+j]) - mean) * invStd
+			}
+		}
+		if op.which == 1 {
+			out[ch] = T(sdyx)
+			return
+		}
+		k := float64(gamma[ch]) * invStd
+		mdy, mdyx := sdy/float64(g.m), sdyx/float64(g.m)
+		for o := 0; o < g.outer; o++ {
+			i := (o*g.c + ch) * g.inner
+			for j, d := range dy[i : i+g.inner] {
+				if op.training {
+					xhat := (float64(x[i+j]) - mean) * invStd
+					out[i+j] = T(k * (float64(d) - mdy - xhat*mdyx))
+				} else {
+					out[i+j] = T(k * float64(d))
+				}
+			}
+		}
+	})
+}
+
+// forChannels calls fn for every channel, on parallel goroutines when the tensor is
+// large enough to pay for them. Channels are independent: each writes its own
+// elements and its own running statistics.
+func forChannels(g bnGeom, fn func(ch int)) {
+	workers := min(g.c, runtime.GOMAXPROCS(0))
+	if workers < 2 || g.c*g.m < 1<<15 {
+		for ch := 0; ch < g.c; ch++ {
+			fn(ch)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for ch := w; ch < g.c; ch += workers {
+				fn(ch)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
