@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package blas
+
+// Off amd64, and with -tags purego, the portable Go kernel is the only one.
+func init() { addGeneric() }
