@@ -196,8 +196,10 @@ func adamUpdate[T optimFloat](w, g []T, bufs [][]T, c adamCoeffs[T]) {
 	if c.amsgrad {
 		vmax = bufs[2][:len(w)]
 	}
-	for i, gi := range g {
-		wi := w[i]
+	// The vectorised kernel (float32 on amd64) does a prefix, bit-identically to
+	// this loop; the loop does the rest, and everything where there is no kernel.
+	for i := adamFast(w, g, m, v, c); i < len(w); i++ {
+		gi, wi := g[i], w[i]
 		if c.l2 != 0 {
 			gi += c.l2 * wi
 		}
