@@ -20,9 +20,11 @@
 // the Quality of the results (accuracy, final loss, numeric error) after the timed
 // steps, so that speed is never bought with wrong results. The built-in workloads are
 // GEMM (float32 and float64, 256 to 2048 square, through gorgonia.WhichBLAS and gonum),
-// an MLP 784-512-256-10 on MNIST with Adam and batch 128 (float32 and float64), and XOR
-// 2-8-1 with batch 4 (per-step overhead). The CNN, LSTM and Transformer workloads will
-// join them in workloads_models.go once nn has their layers.
+// an MLP 784-512-256-10 on MNIST with Adam and batch 128 (float32 and float64), XOR
+// 2-8-1 with batch 4 (per-step overhead), a LeNet CNN on MNIST with batch 64
+// (workloads_cnn.go), and an LSTM text classifier and a Transformer encoder block on
+// synthetic data that the Go side and worker.py generate identically (workloads_seq.go,
+// synth.go).
 //
 // Adding a workload takes a few lines: register it in an init function of a program
 // that calls Main (see Example_customWorkload):

@@ -87,7 +87,7 @@ func (p PeerConfig) peerCommand(ref string, threads int, env *Env) []string {
 // startPeer starts a PyTorch worker. MNIST-based references need the data directory,
 // which is resolved here (data.MNISTDir) when the Env has none.
 func startPeer(ctx context.Context, p PeerConfig, ref string, threads int, env *Env) (worker, error) {
-	if strings.HasPrefix(ref, "mlp") && env.MNISTDir == "" {
+	if (strings.HasPrefix(ref, "mlp") || ref == "cnn") && env.MNISTDir == "" {
 		dir, err := data.MNISTDir()
 		if err != nil {
 			return nil, errors.Wrap(err, "bench")

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"sync"
 
+	_ "github.com/gradflow/gradflow/graph" // installs gradflow's GEMM
 	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
 )
 
 // The systems the harness knows. A workload may be implemented by several of them;
@@ -86,11 +89,38 @@ func (w *Workload) steps() int {
 func (w *Workload) setupFor(system string) Setup {
 	switch system {
 	case Gradflow:
-		return w.Setup
+		return withBLAS(gradflowBLAS, w.Setup)
 	case Gorgonia:
-		return w.Gorgonia
+		return withBLAS(gonum.Implementation{}, w.Gorgonia)
 	}
 	return nil
+}
+
+// gradflowBLAS is the BLAS gradflow installs (graph's init) when it is imported.
+var gradflowBLAS = gorgonia.WhichBLAS()
+
+// withBLAS makes each system run with its own BLAS: gradflow with its GEMM, raw
+// gorgonia with gorgonia's default (gonum), even when both run in one process. The
+// gradbench binary imports graph, which installs gradflow's GEMM for the whole
+// process; without this the raw gorgonia peer would silently use it too.
+func withBLAS(b gorgonia.BLAS, s Setup) Setup {
+	if s == nil {
+		return nil
+	}
+	return func(env *Env) (*Instance, error) {
+		gorgonia.Use(b)
+		in, err := s(env)
+		if err != nil || in == nil {
+			return in, err
+		}
+		if step := in.Step; step != nil {
+			in.Step = func() error { gorgonia.Use(b); return step() }
+		}
+		if check := in.Check; check != nil {
+			in.Check = func() (Quality, error) { gorgonia.Use(b); return check() }
+		}
+		return in, nil
+	}
 }
 
 // validate checks the fields a Workload must have.

@@ -73,7 +73,7 @@ func TestRegisterRejects(t *testing.T) {
 
 // The built-in workloads the issue asks for are registered with all three systems.
 func TestBuiltinWorkloads(t *testing.T) {
-	want := []string{"mlp-f32", "mlp-f64", "xor"}
+	want := []string{"mlp-f32", "mlp-f64", "xor", "cnn"}
 	for _, dt := range []string{"f32", "f64"} {
 		for _, n := range []string{"256", "512", "1024", "2048"} {
 			want = append(want, "gemm-"+dt+"-"+n)
@@ -88,6 +88,12 @@ func TestBuiltinWorkloads(t *testing.T) {
 		if w.Setup == nil || w.Gorgonia == nil || w.Reference == "" {
 			t.Errorf("workload %q: Setup %v, Gorgonia %v, Reference %q: want all three systems",
 				n, w.Setup != nil, w.Gorgonia != nil, w.Reference)
+		}
+	}
+	// The sequence workloads have no raw gorgonia peer (workloads_seq.go says why).
+	for _, n := range []string{"lstm", "transformer"} {
+		if w := Lookup(n); w == nil || w.Setup == nil || w.Reference != n || w.Gorgonia != nil {
+			t.Errorf("workload %q = %+v, want gradflow and PyTorch only", n, w)
 		}
 	}
 	if w := Lookup("mlp-f32"); w.Samples != 128 || w.FLOPs <= 0 {

@@ -22,10 +22,10 @@ const mlpBatch = 128
 // Model workloads. Each system trains the same network in its own way; a step is one
 // mini-batch: gather it from the shuffled training set, forward, backward, Adam.
 //
-// Extension points: the CNN (LeNet on MNIST, Adam, batch 64), LSTM text classifier and
-// Transformer encoder workloads register here the same way once nn has the layers:
-// a gradflow Setup built from nn layers, a Gorgonia Setup in rawgorgonia where the
-// model can be written with gorgonia alone, and a class in reference/worker.py.
+// The CNN (workloads_cnn.go) and the LSTM and Transformer (workloads_seq.go) register
+// the same way: a gradflow Setup built from nn layers, a Gorgonia Setup in rawgorgonia
+// where the model can be written with gorgonia alone, and a model in
+// reference/worker.py's make().
 func init() {
 	for _, dt := range []struct {
 		name string

@@ -23,7 +23,7 @@ func (c *Classifier) Accuracy(x32 []float32, x64 []float64, labels []int, batch 
 			err = errors.Errorf("rawgorgonia: gorgonia panicked: %v", r)
 		}
 	}()
-	in, out := c.cfg.Sizes[0], c.cfg.Sizes[len(c.cfg.Sizes)-1]
+	in, out := c.cfg.inputs(), c.cfg.Sizes[len(c.cfg.Sizes)-1]
 	n := len(labels)
 	if batch < 1 || n == 0 || n%batch != 0 || max(len(x32), len(x64)) != n*in {
 		return 0, errors.Errorf("rawgorgonia: accuracy: %d labels, batch %d, %d features: want a multiple of the batch and %d inputs each",
@@ -74,8 +74,8 @@ func (c *Classifier) evalGraph(batch int) (*evalGraph, error) {
 		return e, nil
 	}
 	g := gorgonia.NewGraph()
-	e := &evalGraph{xbuf: tensor.New(tensor.Of(c.cfg.DType), tensor.WithShape(batch, c.cfg.Sizes[0]))}
-	x := gorgonia.NewMatrix(g, c.cfg.DType, gorgonia.WithShape(batch, c.cfg.Sizes[0]), gorgonia.WithName("x"), gorgonia.WithValue(e.xbuf))
+	e := &evalGraph{xbuf: tensor.New(tensor.Of(c.cfg.DType), tensor.WithShape(c.cfg.inputShape(batch)...))}
+	x := gorgonia.NewTensor(g, c.cfg.DType, e.xbuf.Dims(), gorgonia.WithShape(e.xbuf.Shape()...), gorgonia.WithName("x"), gorgonia.WithValue(e.xbuf))
 	logits, err := c.forward(g, x, false)
 	if err != nil {
 		return nil, err

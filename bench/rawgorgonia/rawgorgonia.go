@@ -5,9 +5,10 @@
 //
 // The models are fully connected networks: Linear layers (weight (in, out), bias
 // (out), both initialised U(±1/sqrt(in)) as PyTorch and gradflow do) with ReLU or
-// tanh between them, trained with Adam on mini-batches of a labelled data set: softmax
-// cross-entropy on one-hot targets for several classes, binary cross-entropy on the
-// logit (composed as mean(softplus(z) - y·z)) for one output.
+// tanh between them, optionally after convolution stages (Conv: gorgonia.Conv2d,
+// MaxPool2D, Rectify), trained with Adam on mini-batches of a labelled data set:
+// softmax cross-entropy on one-hot targets for several classes, binary cross-entropy
+// on the logit (composed as mean(softplus(z) - y·z)) for one output.
 package rawgorgonia
 
 import (
@@ -24,6 +25,8 @@ import (
 type Config struct {
 	DType  tensor.Dtype // tensor.Float32 or tensor.Float64
 	Sizes  []int        // layer widths, input first: {784, 512, 256, 10}
+	Convs  []Conv       // convolution stages before the linear layers, if any
+	Image  [3]int       // with Convs: one example's shape (C, H, W); Sizes[0] is then the flattened width after the last stage
 	Tanh   bool         // tanh between layers (default ReLU)
 	Batch  int          // mini-batch size
 	LR     float64      // Adam's learning rate
@@ -62,7 +65,10 @@ func New(cfg Config) (c *Classifier, err error) {
 	if len(cfg.Sizes) < 2 || cfg.Batch < 1 {
 		return nil, errors.Errorf("rawgorgonia: sizes %v, batch %d: want 2 or more sizes and batch >= 1", cfg.Sizes, cfg.Batch)
 	}
-	in, out := cfg.Sizes[0], cfg.Sizes[len(cfg.Sizes)-1]
+	if err := cfg.checkConvs(); err != nil {
+		return nil, err
+	}
+	in, out := cfg.inputs(), cfg.Sizes[len(cfg.Sizes)-1]
 	n := len(cfg.Labels)
 	if nx := max(len(cfg.X), len(cfg.X32)); n == 0 || nx != n*in {
 		return nil, errors.Errorf("rawgorgonia: %d features for %d labels of %d inputs", nx, n, in)
@@ -72,9 +78,9 @@ func New(cfg Config) (c *Classifier, err error) {
 	}
 	c = &Classifier{cfg: cfg, n: n, g: gorgonia.NewGraph(), rng: rand.New(rand.NewPCG(cfg.Seed, 0xba7c)),
 		feats: features(cfg.DType, cfg.X32, cfg.X)}
-	c.xbuf = tensor.New(tensor.Of(cfg.DType), tensor.WithShape(cfg.Batch, in))
+	c.xbuf = tensor.New(tensor.Of(cfg.DType), tensor.WithShape(cfg.inputShape(cfg.Batch)...))
 	c.ybuf = tensor.New(tensor.Of(cfg.DType), tensor.WithShape(cfg.Batch, out))
-	x := gorgonia.NewMatrix(c.g, cfg.DType, gorgonia.WithShape(cfg.Batch, in), gorgonia.WithName("x"), gorgonia.WithValue(c.xbuf))
+	x := gorgonia.NewTensor(c.g, cfg.DType, c.xbuf.Dims(), gorgonia.WithShape(c.xbuf.Shape()...), gorgonia.WithName("x"), gorgonia.WithValue(c.xbuf))
 	y := gorgonia.NewMatrix(c.g, cfg.DType, gorgonia.WithShape(cfg.Batch, out), gorgonia.WithName("y"), gorgonia.WithValue(c.ybuf))
 	logits, err := c.forward(c.g, x, true)
 	if err != nil {
@@ -105,8 +111,12 @@ func New(cfg Config) (c *Classifier, err error) {
 // forward adds the layers to g. With train, it creates the weights (initialised and
 // collected as learnables); otherwise it binds the training graph's current values.
 func (c *Classifier) forward(g *gorgonia.ExprGraph, x *gorgonia.Node, train bool) (*gorgonia.Node, error) {
-	h := x
+	h, err := c.convs(g, x, train)
+	if err != nil {
+		return nil, err
+	}
 	sizes := c.cfg.Sizes
+	first := 2 * len(c.cfg.Convs) // index of the first linear layer's weight in c.learn
 	for i := 0; i+1 < len(sizes); i++ {
 		var w, b *gorgonia.Node
 		wname, bname := fmt.Sprintf("w%d", i), fmt.Sprintf("b%d", i)
@@ -120,11 +130,10 @@ func (c *Classifier) forward(g *gorgonia.ExprGraph, x *gorgonia.Node, train bool
 			c.learn = append(c.learn, w, b)
 		} else {
 			w = gorgonia.NewMatrix(g, c.cfg.DType, gorgonia.WithShape(sizes[i], sizes[i+1]), gorgonia.WithName(wname),
-				gorgonia.WithValue(c.learn[2*i].Value()))
+				gorgonia.WithValue(c.learn[first+2*i].Value()))
 			b = gorgonia.NewVector(g, c.cfg.DType, gorgonia.WithShape(sizes[i+1]), gorgonia.WithName(bname),
-				gorgonia.WithValue(c.learn[2*i+1].Value()))
+				gorgonia.WithValue(c.learn[first+2*i+1].Value()))
 		}
-		var err error
 		if h, err = gorgonia.Mul(h, w); err != nil {
 			return nil, errors.Wrapf(err, "rawgorgonia: layer %d", i)
 		}
@@ -209,7 +218,7 @@ func convert[T, F float32 | float64](xs []F) []T {
 // gather copies the examples at idx into the batch buffers, targets as one-hot rows
 // (or the label itself for one output).
 func (c *Classifier) gather(idx []int) {
-	in, out := c.cfg.Sizes[0], c.cfg.Sizes[len(c.cfg.Sizes)-1]
+	in, out := c.cfg.inputs(), c.cfg.Sizes[len(c.cfg.Sizes)-1]
 	if f, ok := c.feats.([]float32); ok {
 		gatherInto(c.xbuf.Float32s(), c.ybuf.Float32s(), f, c.cfg.Labels, idx, in, out)
 		return

@@ -13,8 +13,9 @@ Each workload matches its Go counterparts (bench/workloads_*.go): same shapes, t
 initialisation scheme (PyTorch's default for nn.Linear, U(+-1/sqrt(fan_in)) for weights
 and biases, which gradflow's Linear and the raw gorgonia models use too), the same
 optimizer and hyperparameters, the same batch size, the same data (the MNIST IDX files
-that gradflow reads, passed with --mnist). A training step includes gathering the batch
-from the shuffled training set, as on the Go side.
+that gradflow reads, passed with --mnist, or the synthetic sets of bench/synth.go,
+generated here bit for bit alike by synth_uniform). A training step includes gathering
+the batch from the shuffled training set, as on the Go side.
 
 Run by hand: python3 bench/reference/worker.py --workload mlp-f32 --threads 1 \
     --mnist DIR <<< '{"warmup": 5, "steps": 20, "check": true}'
@@ -110,6 +111,61 @@ def load_mnist(torch, directory, dtype):
     return sets
 
 
+def synth_uniform(np, stream, start, n):
+    """Values start..start+n-1 of a synthetic stream in [0, 1): SplitMix64's output
+    function of stream + (i+1)*0x9E3779B97F4A7C15 (bench/synth.go's synthUniform),
+    in numpy's wrapping uint64 arithmetic."""
+    u64 = np.uint64
+    z = (np.arange(start + 1, start + n + 1, dtype=u64) * u64(0x9E3779B97F4A7C15)) + u64(stream)
+    z = (z ^ (z >> u64(30))) * u64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> u64(27))) * u64(0x94D049BB133111EB)
+    z ^= z >> u64(31)
+    return (z >> u64(11)).astype(np.float64) / 2.0 ** 53
+
+
+def synth_stream(seed, purpose):
+    """bench/synth.go's synthStream: the stream of a purpose (1, 2, ...) under seed."""
+    return ((seed << 16) | purpose) & (2 ** 64 - 1)
+
+
+LSTM_MARKER = 1
+
+
+def lstm_tokens(np, seed, n, seq, vocab):
+    """bench/synth.go's lstmTokens: (n, seq) int64 token ids and n labels; label 1
+    (drawn per sequence) puts LSTM_MARKER at one drawn position."""
+    tok = synth_uniform(np, synth_stream(seed, 1), 0, n * seq)
+    lab = synth_uniform(np, synth_stream(seed, 2), 0, n)
+    pos = synth_uniform(np, synth_stream(seed, 3), 0, n)
+    ids = (LSTM_MARKER + 1 + (tok * float(vocab - LSTM_MARKER - 1)).astype(np.int64)).reshape(n, seq)
+    labels = (lab < 0.5).astype(np.int64)
+    rows = np.nonzero(labels)[0]
+    ids[rows, (pos[rows] * float(seq)).astype(np.int64)] = LSTM_MARKER
+    return ids, labels
+
+
+def tf_inputs(np, seed, n, seq, dim, signal):
+    """bench/synth.go's tfInputs: (n, seq, dim) float32 noise in [-1, 1) plus
+    +-signal times a fixed direction, the sign the label; made in slices of examples
+    so that the uint64 temporaries stay small."""
+    lab = synth_uniform(np, synth_stream(seed, 5), 0, n)
+    v = 2 * synth_uniform(np, synth_stream(seed, 6), 0, dim) - 1
+    labels = (lab < 0.5).astype(np.int64)
+    x = np.empty((n, seq, dim), dtype=np.float32)
+    stream = synth_stream(seed, 4)
+    for lo in range(0, n, 64):
+        hi = min(n, lo + 64)
+        u = synth_uniform(np, stream, lo * seq * dim, (hi - lo) * seq * dim).reshape(hi - lo, seq, dim)
+        s = np.where(labels[lo:hi] == 1, signal, -signal)[:, None, None]
+        x[lo:hi] = ((2 * u - 1) + s * v).astype(np.float32)
+    return x, labels
+
+
+def synth_sets(torch, x, labels, n_train):
+    x, y = torch.from_numpy(x), torch.from_numpy(labels)
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
 class Gemm:
     """C = A·B, square, through torch.mm (OpenBLAS on Debian)."""
 
@@ -190,7 +246,42 @@ class Classifier:
         return {"accuracy": correct / x.shape[0], "loss": float(self.loss)}
 
 
+def lstm_classifier(nn, vocab, embed, hidden, classes):
+    """Embedding, a one-layer LSTM's last hidden state (h_n), Linear."""
+
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, embed)
+            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+            self.fc = nn.Linear(hidden, classes)
+
+        def forward(self, ids):
+            _, (h, _) = self.lstm(self.embed(ids))
+            return self.fc(h[-1])
+
+    return LSTMClassifier()
+
+
+def transformer_classifier(nn, embed, heads, ff, classes):
+    """A pre-norm GELU encoder block without dropout, the mean over time, Linear."""
+
+    class TransformerClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nn.TransformerEncoderLayer(embed, heads, ff, dropout=0.0, activation="gelu",
+                                                    batch_first=True, norm_first=True)
+            self.fc = nn.Linear(embed, classes)
+
+        def forward(self, x):
+            return self.fc(self.block(x).mean(1))
+
+    return TransformerClassifier()
+
+
 def make(torch, name, args):
+    import numpy as np
+
     nn = torch.nn
     parts = name.split("-")
     if parts[0] == "gemm" and len(parts) == 3:
@@ -205,6 +296,25 @@ def make(torch, name, args):
                               nn.Linear(256, 10)).to(dtype)
         return Classifier(torch, model, nn.functional.cross_entropy, train, test,
                           batch=128, lr=1e-3, seed=args.seed)
+    if name == "cnn":  # examples/mnist-cnn's LeNet, bench/workloads_cnn.go
+        if not args.mnist:
+            raise ValueError("%s needs --mnist DIR" % name)
+        (x, y), (tx, ty) = load_mnist(torch, args.mnist, torch.float32)
+        model = nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2), nn.ReLU(),
+                              nn.Conv2d(20, 50, 5), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
+        return Classifier(torch, model, nn.functional.cross_entropy, (x.view(-1, 1, 28, 28), y),
+                          (tx.view(-1, 1, 28, 28), ty), batch=64, lr=1e-3, seed=args.seed)
+    if name == "lstm":  # bench/workloads_seq.go's lstmDefault
+        ids, labels = lstm_tokens(np, args.seed, 8192 + 1024, 64, 5000)
+        train, test = synth_sets(torch, ids, labels, 8192)
+        return Classifier(torch, lstm_classifier(nn, 5000, 64, 128, 2), nn.functional.cross_entropy,
+                          train, test, batch=64, lr=1e-3, seed=args.seed)
+    if name == "transformer":  # bench/workloads_seq.go's tfDefault
+        x, labels = tf_inputs(np, args.seed, 1024 + 512, 64, 128, 0.02)
+        train, test = synth_sets(torch, x, labels, 1024)
+        return Classifier(torch, transformer_classifier(nn, 128, 4, 512, 2), nn.functional.cross_entropy,
+                          train, test, batch=32, lr=1e-3, seed=args.seed)
     if name == "xor":
         x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float32)
         y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float32)
