@@ -1,3 +1,5 @@
+//go:build !openblas
+
 package graph
 
 import "github.com/gradflow/gradflow/ops/blas"
@@ -6,5 +8,5 @@ import "github.com/gradflow/gradflow/ops/blas"
 // AVX2/AVX-512 kernels on both cores), 10-50x faster than gonum's pure-Go one that
 // gorgonia uses by default. Importing graph installs it for every gorgonia and
 // gorgonia/tensor matrix product in the process; gorgonia.Use(gonum.Implementation{})
-// switches back.
+// switches back. Build with -tags openblas to use OpenBLAS instead (blas_openblas.go).
 func init() { blas.Install() }
