@@ -97,6 +97,15 @@ func (p maxPoolParams) outShape(x tensor.Shape) (tensor.Shape, error) {
 // already found, a test that almost always fails the same way. Finding the argmax in
 // the forward instead would branch on random data, which made it three times slower.
 func maxPool[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) {
+	if p.Kernel == [2]int{2, 2} && p.Stride == [2]int{2, 2} && p.Padding == [2]int{} {
+		maxPool2x2(s, x, y, dy, dx)
+		return
+	}
+	maxPoolGeneral(p, s, x, y, dy, dx)
+}
+
+// maxPoolGeneral is maxPool for any window, stride and padding.
+func maxPoolGeneral[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) {
 	h, w := s[2], s[3]
 	oh := convOut(h, p.Kernel[0], p.Stride[0], p.Padding[0], 1)
 	ow := convOut(w, p.Kernel[1], p.Stride[1], p.Padding[1], 1)
@@ -153,6 +162,63 @@ func maxPool[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) {
 								idx = r*w + c
 							}
 						}
+					}
+				}
+				if idx >= 0 { // always, unless x changed since y was computed
+					dxp[idx] += dyr[j]
+				}
+			}
+		}
+	})
+}
+
+// maxPool2x2 is maxPool for the most common pooling, 2x2 windows at stride 2 without
+// padding, where no window is clipped: four loads per output instead of the general
+// loops. Its results are the general path's: NaN propagates, and the gradient goes to
+// the first maximum (TestMaxPool2x2MatchesGeneral).
+func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
+	h, w := s[2], s[3]
+	oh, ow := h/2, w/2
+	forSamples[T](s[0]*s[1], 0, func(_ []T, plane int) {
+		xp := x[plane*h*w : (plane+1)*h*w]
+		yp := y[plane*oh*ow : (plane+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			r0 := xp[2*i*w : 2*i*w+w]
+			r1 := xp[(2*i+1)*w : (2*i+1)*w+w]
+			yr := yp[i*ow : (i+1)*ow]
+			if dx == nil {
+				for j := range yr {
+					// The builtin max is branch-free and propagates NaN.
+					yr[j] = max(max(r0[2*j], r0[2*j+1]), max(r1[2*j], r1[2*j+1]))
+				}
+				continue
+			}
+			dyr := dy[plane*oh*ow+i*ow : plane*oh*ow+(i+1)*ow]
+			dxp := dx[plane*h*w : (plane+1)*h*w]
+			for j, t := range yr {
+				a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+				idx := -1
+				if t == t {
+					switch t {
+					case a:
+						idx = 2*i*w + 2*j
+					case b:
+						idx = 2*i*w + 2*j + 1
+					case c:
+						idx = (2*i+1)*w + 2*j
+					case d:
+						idx = (2*i+1)*w + 2*j + 1
+					}
+				} else { // a NaN window: its first NaN
+					switch {
+					case a != a:
+						idx = 2*i*w + 2*j
+					case b != b:
+						idx = 2*i*w + 2*j + 1
+					case c != c:
+						idx = (2*i+1)*w + 2*j
+					case d != d:
+						idx = (2*i+1)*w + 2*j + 1
 					}
 				}
 				if idx >= 0 { // always, unless x changed since y was computed
