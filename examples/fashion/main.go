@@ -34,9 +34,10 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/nn"
-	"github.com/gradflow/gradflow/ops/blas"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
 )
 
 type options struct {
@@ -78,8 +79,9 @@ func main() {
 			"and run with -data DIR.\n", o.dir, data.FashionMNISTDir)
 		os.Exit(2)
 	}
-	if !o.gonum {
-		blas.Install()
+	if o.gonum {
+		// Importing graph installed gradflow's GEMM; switch back to gorgonia's default.
+		gorgonia.Use(gonum.Implementation{})
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)

@@ -30,9 +30,10 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/nn"
-	"github.com/gradflow/gradflow/ops/blas"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
 )
 
 type options struct {
@@ -62,8 +63,9 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 
-	if !o.gonum {
-		blas.Install()
+	if o.gonum {
+		// Importing graph installed gradflow's GEMM; switch back to gorgonia's default.
+		gorgonia.Use(gonum.Implementation{})
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
