@@ -68,68 +68,26 @@ func (l *LSTM) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error)
 // where nil.
 func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgonia.Node, err error) {
 	defer graph.Recover(&err)
-	u, err := unroll(g, "lstm", l.name, x, l.In, l.Hidden, 4, l.params(), true)
+	in, err := recurrentInputs(g, "lstm", l.name, x, l.In, l.Hidden, l.params(), true,
+		map[string]*gorgonia.Node{"h": h0, "c": c0}, "h", "c")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
 	if err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}
-	if h, err = u.initialState(g, "lstm", l.name, "h", h0); err != nil {
-		return nil, nil, nil, err
+	H := l.Hidden
+	if out, err = recurrentSlotDef.Apply(slotParams{Offset: 5 * H, Size: H}, ws); err != nil {
+		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}
-	if c, err = u.initialState(g, "lstm", l.name, "c", c0); err != nil {
-		return nil, nil, nil, err
+	if h, err = recurrentSlotDef.Apply(slotParams{Offset: 5 * H, Size: H, Last: true}, ws); err != nil {
+		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}
-	hs := make([]*gorgonia.Node, u.time)
-	for t, xt := range u.xs {
-		if h, c, err = lstmStep(u, xt, h, c); err != nil {
-			return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q: step %d", l.name, t)
-		}
-		hs[t] = h
-	}
-	if out, err = stackTime(hs, u.batch, l.Hidden); err != nil {
+	if c, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H, Last: true}, ws); err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}
 	return out, h, c, nil
-}
-
-func lstmStep(u *unrolled, xt, h, c *gorgonia.Node) (hNext, cNext *gorgonia.Node, err error) {
-	hp, err := u.recurrentMatMul(h)
-	if err != nil {
-		return nil, nil, err
-	}
-	pre, err := gorgonia.Add(xt, hp)
-	if err != nil {
-		return nil, nil, err
-	}
-	gs, err := splitGates(pre, 4, u.batch, u.hidden)
-	if err != nil {
-		return nil, nil, err
-	}
-	var act [4]*gorgonia.Node
-	for k, fn := range [4]func(*gorgonia.Node) (*gorgonia.Node, error){gorgonia.Sigmoid, gorgonia.Sigmoid, gorgonia.Tanh, gorgonia.Sigmoid} {
-		if act[k], err = fn(gs[k]); err != nil {
-			return nil, nil, err
-		}
-	}
-	i, f, g, o := act[0], act[1], act[2], act[3]
-	fc, err := gorgonia.HadamardProd(f, c)
-	if err != nil {
-		return nil, nil, err
-	}
-	ig, err := gorgonia.HadamardProd(i, g)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cNext, err = gorgonia.Add(fc, ig); err != nil {
-		return nil, nil, err
-	}
-	tc, err := gorgonia.Tanh(cNext)
-	if err != nil {
-		return nil, nil, err
-	}
-	if hNext, err = gorgonia.HadamardProd(o, tc); err != nil {
-		return nil, nil, err
-	}
-	return hNext, cNext, nil
 }
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).

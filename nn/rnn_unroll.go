@@ -9,8 +9,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// This file holds what RNN, LSTM and GRU share: their PyTorch-layout Params and the
-// unrolling of a batch-first sequence over time with gorgonia ops.
+// This file holds what RNN, LSTM and GRU share: their PyTorch-layout Params, and the
+// unrolling of a batch-first sequence over time with gorgonia ops (RNN, GRU; LSTM is
+// one fused op, lstm_op.go).
 
 // recurrentParams are the Params of one recurrent layer in PyTorch's layout: gates
 // stacked along the rows of weight_ih (gates*H, In) and weight_hh (gates*H, H).

@@ -1,0 +1,281 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/gradflow/gradflow/ops"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file holds the LSTM over a whole sequence as one op, forward and backward.
+//
+// It replaces an unrolled graph of gorgonia ops for speed and memory, not correctness.
+// Unrolled, an LSTM step was about 20 nodes before differentiation (a matrix product,
+// a slice per gate, four activations, products and sums), and the gradients of the
+// time and gate slices were zero tensors of the full input's size: the bench lstm
+// workload (B 64, T 64, In 64, H 128) allocated 355 MiB and made 63,000 allocations
+// per training step, and gorgonia's compiler, quadratic in the number of nodes, took
+// seconds. As one op, the forward is one GEMM for the input projection of every step,
+// one GEMM per step for the recurrence, and the gate arithmetic in place; the backward
+// is one GEMM per step for the recurrence and three large GEMMs for the weight and
+// input gradients (docs/layers-sequence.md has the measurements).
+//
+// The forward's output is a workspace ws (B, T, 6H): for every batch row b and step t,
+// the activated gates i, f, g, o (4H), the cell c_t (H) and the hidden state h_t (H).
+// The layer reads h and c out of it with recurrentSlot; the backward reads the gates
+// from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
+
+// lstmParams are the LSTM sequence op's parameters: whether a bias vector (b_ih + b_hh,
+// (4H)) is its sixth input.
+type lstmParams struct{ Bias bool }
+
+// lstmDims are the sizes of one LSTM sequence op.
+type lstmDims struct{ B, T, In, H int }
+
+// lstmSeqDef maps x (B, T, In), W_ih (4H, In), W_hh (4H, H), h0 (B, H), c0 (B, H) and,
+// with Bias, b (4H) to the workspace (B, T, 6H).
+var lstmSeqDef = &ops.Def[lstmParams]{
+	Name:  "LSTMSequence",
+	Arity: ops.Variadic,
+	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
+		d, err := lstmShapes(p, in)
+		if err != nil {
+			return nil, err
+		}
+		return tensor.Shape{d.B, d.T, 6 * d.H}, nil
+	},
+	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		d, err := lstmShapes(p, shapesOfDense(in))
+		if err != nil {
+			return nil, err
+		}
+		ws := tensor.New(tensor.WithShape(d.B, d.T, 6*d.H), tensor.Of(in[0].Dtype()))
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			lstmForward(d, floatsOf[float32](in), ws.Float32s())
+		default:
+			lstmForward(d, floatsOf[float64](in), ws.Float64s())
+		}
+		return ws, nil
+	},
+	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
+		// One op computes every gradient into a flat bundle; recurrentPiece cuts it up.
+		args := append(append([]*gorgonia.Node{}, in[:5]...), ws, dws)
+		bundle, err := lstmSeqGradDef.Apply(p, args...)
+		if err != nil {
+			return nil, err
+		}
+		grads := make([]*gorgonia.Node, len(in))
+		off := 0
+		for k, n := range in {
+			shp := []int(n.Shape().Clone())
+			if grads[k], err = recurrentPieceDef.Apply(pieceParams{Offset: off, Shape: shp}, bundle); err != nil {
+				return nil, err
+			}
+			off += n.Shape().TotalSize()
+		}
+		return grads, nil
+	},
+}
+
+// lstmSeqGradDef maps x, W_ih, W_hh, h0, c0, the workspace and its gradient to the
+// gradients of x, W_ih, W_hh, h0, c0 and, with Bias, b, flattened one after the other
+// into one vector.
+var lstmSeqGradDef = &ops.Def[lstmParams]{
+	Name:  "LSTMSequenceGrad",
+	Arity: 7,
+	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
+		d, err := lstmShapes(lstmParams{}, in[:5])
+		if err != nil {
+			return nil, err
+		}
+		w := tensor.Shape{d.B, d.T, 6 * d.H}
+		if !in[5].Eq(w) || !in[6].Eq(w) {
+			return nil, errors.Errorf("workspace %v and its gradient %v, want %v", in[5], in[6], w)
+		}
+		return tensor.Shape{lstmGradSize(p, d)}, nil
+	},
+	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		d, err := lstmShapes(lstmParams{}, shapesOfDense(in[:5]))
+		if err != nil {
+			return nil, err
+		}
+		out := tensor.New(tensor.WithShape(lstmGradSize(p, d)), tensor.Of(in[0].Dtype()))
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			lstmBackward(d, p.Bias, floatsOf[float32](in), out.Float32s())
+		default:
+			lstmBackward(d, p.Bias, floatsOf[float64](in), out.Float64s())
+		}
+		return out, nil
+	},
+}
+
+// lstmShapes checks the LSTM op's input shapes and returns its sizes.
+func lstmShapes(p lstmParams, in []tensor.Shape) (lstmDims, error) {
+	want := 5
+	if p.Bias {
+		want = 6
+	}
+	if len(in) != want {
+		return lstmDims{}, errors.Errorf("got %d inputs, want %d (x, W_ih, W_hh, h0, c0, bias %t)", len(in), want, p.Bias)
+	}
+	x, wih, whh, h0, c0 := in[0], in[1], in[2], in[3], in[4]
+	if x.Dims() != 3 || whh.Dims() != 2 {
+		return lstmDims{}, errors.Errorf("x %v and W_hh %v, want (B, T, In) and (4H, H)", x, whh)
+	}
+	d := lstmDims{B: x[0], T: x[1], In: x[2], H: whh[1]}
+	g := 4 * d.H
+	switch {
+	case whh[0] != g:
+		return d, errors.Errorf("W_hh %v, want (4H, H)", whh)
+	case !wih.Eq(tensor.Shape{g, d.In}):
+		return d, errors.Errorf("W_ih %v, want (%d, %d)", wih, g, d.In)
+	case !h0.Eq(tensor.Shape{d.B, d.H}) || !c0.Eq(tensor.Shape{d.B, d.H}):
+		return d, errors.Errorf("h0 %v and c0 %v, want (%d, %d)", h0, c0, d.B, d.H)
+	case p.Bias && !in[5].Eq(tensor.Shape{g}):
+		return d, errors.Errorf("bias %v, want (%d)", in[5], g)
+	}
+	return d, nil
+}
+
+// lstmGradSize is the length of the gradient bundle.
+func lstmGradSize(p lstmParams, d lstmDims) int {
+	n := d.B*d.T*d.In + 4*d.H*d.In + 4*d.H*d.H + 2*d.B*d.H
+	if p.Bias {
+		n += 4 * d.H
+	}
+	return n
+}
+
+// lstmForward fills ws (B, T, 6H) from in = x, W_ih, W_hh, h0, c0 [, b].
+func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
+	x, wih, whh, h0, c0 := in[0], in[1], in[2], in[3], in[4]
+	var bias []F
+	if len(in) > 5 {
+		bias = in[5]
+	}
+	B, T, H := d.B, d.T, d.H
+	G, W := 4*H, 6*H
+	// Pre-activations of every step: x·W_ihᵀ into the gate columns of ws.
+	rnnGemm(false, true, B*T, G, d.In, x, d.In, wih, d.In, 0, ws, W)
+	for t := 0; t < T; t++ {
+		// Rows (b, t) of ws for every b are T·W apart.
+		hPrev, ldh := h0, H
+		if t > 0 {
+			hPrev, ldh = ws[(t-1)*W+5*H:], T*W
+		}
+		rnnGemm(false, true, B, G, H, hPrev, ldh, whh, H, 1, ws[t*W:], T*W)
+		parallelRows(B, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				r := b*T + t
+				row := ws[r*W : (r+1)*W]
+				cPrev := c0[b*H : (b+1)*H]
+				if t > 0 {
+					cPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
+				}
+				lstmCell(row, cPrev, bias, H)
+			}
+		})
+	}
+}
+
+// lstmCell turns one row's pre-activations [i f g o] into activations in place and
+// writes c' = f*c + i*g and h' = o*tanh(c') after them.
+func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
+	pi, pf, pg, po := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
+	c, h := row[4*H:5*H], row[5*H:6*H]
+	for j := 0; j < H; j++ {
+		ai, af, ag, ao := float64(pi[j]), float64(pf[j]), float64(pg[j]), float64(po[j])
+		if bias != nil {
+			ai += float64(bias[j])
+			af += float64(bias[H+j])
+			ag += float64(bias[2*H+j])
+			ao += float64(bias[3*H+j])
+		}
+		i, f, g, o := F(sigmoid(ai)), F(sigmoid(af)), F(math.Tanh(ag)), F(sigmoid(ao))
+		pi[j], pf[j], pg[j], po[j] = i, f, g, o
+		cj := F(float64(f)*float64(cPrev[j]) + float64(i)*float64(g))
+		c[j] = cj
+		h[j] = F(float64(o) * math.Tanh(float64(cj)))
+	}
+}
+
+// lstmBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0, dc0 [, db]) from
+// in = x, W_ih, W_hh, h0, c0, ws, dws.
+func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
+	x, wih, whh, h0, c0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
+	B, T, H, In := d.B, d.T, d.H, d.In
+	G, W := 4*H, 6*H
+	dx, rest := out[:B*T*In], out[B*T*In:]
+	dwih, rest := rest[:G*In], rest[G*In:]
+	dwhh, rest := rest[:G*H], rest[G*H:]
+	dh0, rest := rest[:B*H], rest[B*H:]
+	dc0, db := rest[:B*H], rest[B*H:]
+
+	dG := getScratch[F](B * T * G) // pre-activation gradients, rows (b, t)
+	defer putScratch(dG)
+	dh := dh0 // the gradient reaching h_t through the recurrence, then dh0
+	dc := dc0 // the gradient reaching c_t through the recurrence, then dc0
+	clear(dh)
+	clear(dc)
+	for t := T - 1; t >= 0; t-- {
+		if t < T-1 {
+			rnnGemm(false, false, B, H, G, dG[(t+1)*G:], T*G, whh, H, 0, dh, H)
+		}
+		parallelRows(B, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				r := b*T + t
+				cPrev := c0[b*H : (b+1)*H]
+				if t > 0 {
+					cPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
+				}
+				lstmCellGrad(ws[r*W:(r+1)*W], dws[r*W:(r+1)*W], cPrev, dh[b*H:(b+1)*H], dc[b*H:(b+1)*H], dG[r*G:(r+1)*G], H)
+			}
+		})
+	}
+	rnnGemm(false, false, B, H, G, dG, T*G, whh, H, 0, dh0, H)
+
+	// Weight and input gradients over every step at once.
+	hPrev := getScratch[F](B * T * H) // rows (b, t): h_{t-1}, h0 at t = 0
+	defer putScratch(hPrev)
+	for b := 0; b < B; b++ {
+		copy(hPrev[b*T*H:], h0[b*H:(b+1)*H])
+		for t := 1; t < T; t++ {
+			r := b*T + t
+			copy(hPrev[r*H:(r+1)*H], ws[(r-1)*W+5*H:(r-1)*W+6*H])
+		}
+	}
+	rnnGemm(true, false, G, H, B*T, dG, G, hPrev, H, 0, dwhh, H)
+	rnnGemm(true, false, G, In, B*T, dG, G, x, In, 0, dwih, In)
+	rnnGemm(false, false, B*T, In, G, dG, G, wih, In, 0, dx, In)
+	if bias {
+		columnSums(dG, B*T, G, db)
+	}
+}
+
+// lstmCellGrad computes one row's pre-activation gradients dg from its workspace row,
+// the workspace gradient row (every column: gates, c_t, h_t), c_{t-1}, and dh, dc: the
+// gradients reaching h_t and c_t from step t+1. It leaves in dc the gradient reaching c_{t-1}.
+func lstmCellGrad[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H int) {
+	for j := 0; j < H; j++ {
+		i, f, g, o := float64(row[j]), float64(row[H+j]), float64(row[2*H+j]), float64(row[3*H+j])
+		tc := math.Tanh(float64(row[4*H+j]))
+		dhj := float64(drow[5*H+j]) + float64(dh[j])
+		dcj := float64(drow[4*H+j]) + float64(dc[j]) + dhj*o*(1-tc*tc)
+		// The workspace's gate columns are outputs too: their gradient adds in.
+		di := dcj*g + float64(drow[j])
+		df := dcj*float64(cPrev[j]) + float64(drow[H+j])
+		dgg := dcj*i + float64(drow[2*H+j])
+		do := dhj*tc + float64(drow[3*H+j])
+		dg[j] = F(di * i * (1 - i))
+		dg[H+j] = F(df * f * (1 - f))
+		dg[2*H+j] = F(dgg * (1 - g*g))
+		dg[3*H+j] = F(do * o * (1 - o))
+		dc[j] = F(dcj * f)
+	}
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

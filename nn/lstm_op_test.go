@@ -1,0 +1,127 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gradflow/gradflow/graph"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestLSTMSequenceGrad checks the fused LSTM op's gradient with respect to every
+// input, on its whole workspace (gate activations, cells and hidden states all
+// weighted), and through the slots the layer reads.
+func TestLSTMSequenceGrad(t *testing.T) {
+	for _, dt := range dtypes {
+		for _, sh := range recurrentShapes {
+			b, tt, in, h := sh[0], sh[1], sh[2], sh[3]
+			for _, bias := range []bool{true, false} {
+				shapes := [][]int{{b, tt, in}, {4 * h, in}, {4 * h, h}, {b, h}, {b, h}}
+				if bias {
+					shapes = append(shapes, []int{4 * h})
+				}
+				p := lstmParams{Bias: bias}
+				t.Run(fmt.Sprintf("%v/%v/bias=%t/workspace", dt, sh, bias), func(t *testing.T) {
+					checkOpGrad(t, dt, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+						return lstmSeqDef.Apply(p, in...)
+					})
+				})
+				t.Run(fmt.Sprintf("%v/%v/bias=%t/last_c", dt, sh, bias), func(t *testing.T) {
+					checkOpGrad(t, dt, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+						ws, err := lstmSeqDef.Apply(p, in...)
+						if err != nil {
+							return nil, err
+						}
+						return recurrentSlotDef.Apply(slotParams{Offset: 4 * h, Size: h, Last: true}, ws)
+					})
+				})
+			}
+		}
+	}
+}
+
+// TestLSTMSequenceShapes checks the op's shape errors.
+func TestLSTMSequenceShapes(t *testing.T) {
+	cases := []struct {
+		name   string
+		shapes [][]int
+		bias   bool
+		want   string
+	}{
+		{"2-D x", [][]int{{2, 3}, {8, 3}, {8, 2}, {2, 2}, {2, 2}}, false, "want (B, T, In)"},
+		{"W_hh rows", [][]int{{2, 3, 4}, {8, 4}, {6, 2}, {2, 2}, {2, 2}}, false, "want (4H, H)"},
+		{"W_ih", [][]int{{2, 3, 4}, {8, 3}, {8, 2}, {2, 2}, {2, 2}}, false, "W_ih (8, 3), want (8, 4)"},
+		{"c0", [][]int{{2, 3, 4}, {8, 4}, {8, 2}, {2, 2}, {1, 2}}, false, "want (2, 2)"},
+		{"bias", [][]int{{2, 3, 4}, {8, 4}, {8, 2}, {2, 2}, {2, 2}, {6}}, true, "bias (6), want (8)"},
+		{"bias count", [][]int{{2, 3, 4}, {8, 4}, {8, 2}, {2, 2}, {2, 2}}, true, "got 5 inputs, want 6"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			var in []*gorgonia.Node
+			for i, s := range c.shapes {
+				in = append(in, gorgonia.NewTensor(g, tensor.Float64, len(s), gorgonia.WithShape(s...), gorgonia.WithName(fmt.Sprint("in", i))))
+			}
+			_, err := lstmSeqDef.Apply(lstmParams{Bias: c.bias}, in...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Apply = %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestLSTMDeterministic trains an LSTM twice from the same seed, with a batch large
+// enough for the gate arithmetic to run on several goroutines, and wants the same
+// gradients bit for bit.
+func TestLSTMDeterministic(t *testing.T) {
+	run := func() []float64 {
+		s := graph.NewScope(graph.Float32, graph.Seed(3))
+		l, err := NewLSTM(s.Sub("lstm"), LSTMConfig{In: 5, Hidden: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := graph.New(graph.Float32, graph.Train)
+		x, err := g.Input("x", 33, 9, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := l.Forward(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sq, err := gorgonia.Square(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := gorgonia.Sum(sq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := graph.Compile(g, graph.Loss(loss))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		var got []float64
+		for step := 0; step < 2; step++ {
+			if err := m.Run(graph.Feeds{x: randTensor(graph.Float32, 1, 33, 9, 5)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range l.Params() {
+				for _, v := range p.Grad().Data().([]float32) {
+					got = append(got, float64(v))
+				}
+			}
+		}
+		return got
+	}
+	a, b := run(), run()
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("gradient element %d: %v, then %v", i, a[i], b[i])
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
+	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file holds what the fused recurrent ops (lstm_op.go) share: the ops that read states out of a workspace and cut a gradient bundle into
+// per-input gradients, and the kernels' helpers.
+
+// rnnFloat is the element type of the recurrent kernels.
+type rnnFloat interface{ ~float32 | ~float64 }
+
+// slotParams select columns [Offset, Offset+Size) of every row of a workspace
+// (B, T, W), at every step, or at the last step only with Last.
+type slotParams struct {
+	Offset, Size int
+	Last         bool
+}
+
+// recurrentSlotDef reads a slot out of a workspace (B, T, W): (B, T, Size), or
+// (B, Size) with Last.
+var recurrentSlotDef = &ops.Def[slotParams]{
+	Name:  "RecurrentSlot",
+	Arity: 1,
+	Shape: func(p slotParams, in []tensor.Shape) (tensor.Shape, error) {
+		ws := in[0]
+		if ws.Dims() != 3 || p.Offset < 0 || p.Size < 1 || p.Offset+p.Size > ws[2] {
+			return nil, errors.Errorf("workspace %v, want (B, T, W) with W >= %d", ws, p.Offset+p.Size)
+		}
+		if p.Last {
+			return tensor.Shape{ws[0], p.Size}, nil
+		}
+		return tensor.Shape{ws[0], ws[1], p.Size}, nil
+	},
+	Forward: func(p slotParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		s := in[0].Shape()
+		shp := []int{s[0], s[1], p.Size}
+		if p.Last {
+			shp = []int{s[0], p.Size}
+		}
+		out := tensor.New(tensor.WithShape(shp...), tensor.Of(in[0].Dtype()))
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			copySlot(p, s[0], s[1], s[2], in[0].Float32s(), out.Float32s(), false)
+		default:
+			copySlot(p, s[0], s[1], s[2], in[0].Float64s(), out.Float64s(), false)
+		}
+		return out, nil
+	},
+	Backward: func(p slotParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		dws, err := recurrentSlotGradDef.Apply(p, in[0], dy)
+		return []*gorgonia.Node{dws}, err
+	},
+}
+
+// recurrentSlotGradDef maps a workspace and the gradient of one of its slots to the
+// workspace's gradient: zeros outside the slot.
+var recurrentSlotGradDef = &ops.Def[slotParams]{
+	Name:  "RecurrentSlotGrad",
+	Arity: 2,
+	Shape: func(p slotParams, in []tensor.Shape) (tensor.Shape, error) {
+		return in[0], nil
+	},
+	Forward: func(p slotParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		s := in[0].Shape()
+		out := tensor.New(tensor.WithShape(s...), tensor.Of(in[0].Dtype()))
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			copySlot(p, s[0], s[1], s[2], out.Float32s(), in[1].Float32s(), true)
+		default:
+			copySlot(p, s[0], s[1], s[2], out.Float64s(), in[1].Float64s(), true)
+		}
+		return out, nil
+	},
+}
+
+// copySlot copies the slot p of ws (B, T, W) to y, or y to the slot with back.
+func copySlot[F rnnFloat](p slotParams, B, T, W int, ws, y []F, back bool) {
+	t0, steps := 0, T
+	if p.Last {
+		t0, steps = T-1, 1
+	}
+	for b := 0; b < B; b++ {
+		for t := 0; t < steps; t++ {
+			w := ws[(b*T+t0+t)*W+p.Offset:][:p.Size]
+			v := y[(b*steps+t)*p.Size:][:p.Size]
+			if back {
+				copy(w, v)
+			} else {
+				copy(v, w)
+			}
+		}
+	}
+}
+
+// pieceParams select elements [Offset, Offset + prod(Shape)) of a vector, as a tensor
+// of Shape.
+type pieceParams struct {
+	Offset int
+	Shape  []int
+}
+
+// recurrentPieceDef cuts one input's gradient out of a fused op's gradient bundle.
+// It is a backward op: it has no gradient.
+var recurrentPieceDef = &ops.Def[pieceParams]{
+	Name:  "RecurrentPiece",
+	Arity: 1,
+	Shape: func(p pieceParams, in []tensor.Shape) (tensor.Shape, error) {
+		s := tensor.Shape(p.Shape)
+		if in[0].Dims() != 1 || p.Offset < 0 || p.Offset+s.TotalSize() > in[0][0] {
+			return nil, errors.Errorf("bundle %v too short for %v at %d", in[0], s, p.Offset)
+		}
+		return s.Clone(), nil
+	},
+	Forward: func(p pieceParams, in []*tensor.Dense) (*tensor.Dense, error) {
+		out := tensor.New(tensor.WithShape(p.Shape...), tensor.Of(in[0].Dtype()))
+		n := out.Size()
+		switch in[0].Dtype() {
+		case tensor.Float32:
+			copy(out.Float32s(), in[0].Float32s()[p.Offset:p.Offset+n])
+		default:
+			copy(out.Float64s(), in[0].Float64s()[p.Offset:p.Offset+n])
+		}
+		return out, nil
+	},
+}
+
+// shapesOfDense returns the shapes of ts.
+func shapesOfDense(ts []*tensor.Dense) []tensor.Shape {
+	s := make([]tensor.Shape, len(ts))
+	for i, t := range ts {
+		s[i] = t.Shape()
+	}
+	return s
+}
+
+// floatsOf returns the backing slices of ts, all of element type F.
+func floatsOf[F rnnFloat](ts []*tensor.Dense) [][]F {
+	out := make([][]F, len(ts))
+	for i, t := range ts {
+		out[i] = t.Data().([]F)
+	}
+	return out
+}
+
+// rnnGemm is c = op(a)·op(b) + beta·c for row-major matrices with leading dimensions,
+// op transposing where tA/tB: op(a) is m×k, op(b) k×n. It calls the BLAS that
+// gorgonia's tensor package uses (gradflow's ops/blas once graph is imported).
+func rnnGemm[F rnnFloat](tA, tB bool, m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := blasTrans(tA), blasTrans(tB)
+	switch a := any(a).(type) {
+	case []float32:
+		tensor.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		tensor.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+func blasTrans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// columnSums writes the sums of the columns of a (rows, cols) into out.
+func columnSums[F rnnFloat](a []F, rows, cols int, out []F) {
+	acc := make([]float64, cols)
+	for r := 0; r < rows; r++ {
+		for j, v := range a[r*cols : (r+1)*cols] {
+			acc[j] += float64(v)
+		}
+	}
+	for j, v := range acc {
+		out[j] = F(v)
+	}
+}
+
+// parallelMinRows is the batch size from which the per-step gate arithmetic is split
+// across cores.
+const parallelMinRows = 8
+
+// parallelRows calls f on a partition of [0, n) into ranges, in parallel on up to
+// GOMAXPROCS goroutines when n is large enough. The ranges do not overlap, and each
+// row's result does not depend on the partition, so results are the same bit for bit.
+func parallelRows(n int, f func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if m := n / parallelMinRows; p > m {
+		p = m
+	}
+	if p <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 0; k < p; k++ {
+		lo, hi := k*n/p, (k+1)*n/p
+		if k == p-1 {
+			f(lo, hi)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// scratch holds reusable kernel buffers ([]float32 or []float64) between runs.
+var scratch sync.Pool
+
+// getScratch returns a buffer of n elements with undefined contents.
+func getScratch[F rnnFloat](n int) []F {
+	if s, ok := scratch.Get().([]F); ok && cap(s) >= n {
+		return s[:n]
+	}
+	return make([]F, n)
+}
+
+// putScratch returns a buffer from getScratch.
+func putScratch[F rnnFloat](s []F) { scratch.Put(s) }
+
+// recurrentInputs checks x (B, T, In) and the initial states (B, H), zeros where nil,
+// and returns the inputs of a fused recurrent op: x, W_ih, W_hh, the states, then,
+// when the layer has biases, b_ih + b_hh with foldBias, else b_ih and b_hh.
+func recurrentInputs(g *graph.Graph, kind, name string, x *gorgonia.Node, in, hidden int, p recurrentParams, foldBias bool, states map[string]*gorgonia.Node, order ...string) ([]*gorgonia.Node, error) {
+	if x == nil {
+		return nil, errors.Errorf("nn: %s %q: nil input", kind, name)
+	}
+	shp := x.Shape()
+	if len(shp) != 3 || shp[2] != in {
+		return nil, errors.Errorf("nn: %s %q: input shape %v, want (batch, time, %d)", kind, name, shp, in)
+	}
+	batch := shp[0]
+	wih, err := g.Node(p.wih)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
+	}
+	whh, err := g.Node(p.whh)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
+	}
+	nodes := []*gorgonia.Node{x, wih, whh}
+	for _, what := range order {
+		s := states[what]
+		if s == nil {
+			s = constNode(g, kind+"/"+name+"/zero_"+what, []int{batch, hidden}, nil)
+		} else if ss := s.Shape(); len(ss) != 2 || ss[0] != batch || ss[1] != hidden {
+			return nil, errors.Errorf("nn: %s %q: initial %s shape %v, want (%d, %d)", kind, name, what, ss, batch, hidden)
+		}
+		nodes = append(nodes, s)
+	}
+	if p.bih == nil {
+		return nodes, nil
+	}
+	bih, err := g.Node(p.bih)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
+	}
+	bhh, err := g.Node(p.bhh)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
+	}
+	if !foldBias {
+		return append(nodes, bih, bhh), nil
+	}
+	b, err := gorgonia.Add(bih, bhh)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
+	}
+	return append(nodes, b), nil
+}
