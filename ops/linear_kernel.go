@@ -1,0 +1,74 @@
+package ops
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/tensor"
+)
+
+// gemmFunc is C (m, n) = op(A)·op(B) + beta·C for row-major matrices, op a transpose
+// when tA or tB is set: sgemm or dgemm.
+type gemmFunc[T float] func(tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
+
+// sgemm and dgemm call the BLAS that gorgonia's tensor package uses (tensor.WhichBLAS:
+// gonum's, or the one graph installs, gradflow's ops/blas), as gorgonia.Mul does.
+func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	tensor.WhichBLAS().Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	tensor.WhichBLAS().Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// linearForward writes x·w (+ b), rectified if relu, into y: x is (n, k), w (k, m), b
+// (m) or nil, y (n, m). The GEMM is the call gorgonia's Mul makes (beta 0), and the
+// bias is added afterwards element by element as BroadcastAdd does, so the values are
+// bit for bit those of Mul then BroadcastAdd (then ReLU). Adding the bias through the
+// GEMM (C pre-filled with it, beta 1) would save no pass worth having and round
+// differently, since the GEMM accumulates over k in blocks.
+func linearForward[T float](x, w, b, y []T, n, k, m int, relu bool, gemm gemmFunc[T]) {
+	gemm(false, false, n, m, k, x, k, w, m, 0, y, m)
+	if b == nil && !relu {
+		return
+	}
+	b = b[:min(len(b), m)]
+	for i := 0; i < n; i++ {
+		row := y[i*m : (i+1)*m]
+		if b != nil {
+			for j, v := range b {
+				row[j] += v
+			}
+		}
+		if relu {
+			reluRow(row)
+		}
+	}
+}
+
+// reluRow rectifies row in place.
+func reluRow[T float](row []T) {
+	switch r := any(row).(type) {
+	case []float32:
+		reluF32(r, r)
+	case []float64:
+		reluF64(r, r)
+	}
+}
+
+// columnSums writes the sums of the columns of x (n, m) into out (m), accumulating
+// row by row in T as gorgonia's reduction along axis 0 does.
+func columnSums[T float](x, out []T, n, m int) {
+	out = out[:m]
+	clear(out)
+	for i := 0; i < n; i++ {
+		for j, v := range x[i*m : (i+1)*m] {
+			out[j] += v
+		}
+	}
+}
