@@ -36,8 +36,14 @@ func (Activation) Params() []*graph.Param { return nil }
 // String returns the activation's name.
 func (a Activation) String() string { return a.name }
 
-// ReLU returns max(x, 0) element-wise.
-func ReLU() Activation { return Activation{"relu", gorgonia.Rectify} }
+// ReLU returns max(x, 0) element-wise, as PyTorch's nn.ReLU (NaN stays NaN; the
+// gradient is 0 at 0). It is gradflow's ops.ReLU, one node each way in the input's
+// dtype, not gorgonia.Rectify (x * (x >= 0), two nodes and a temporary each way). In
+// an nn.Sequential, a ReLU right after a Linear is fused into it (ops.LinearReLU).
+func ReLU() Activation { return Activation{reluName, ops.ReLU} }
+
+// reluName names ReLU activations; nn.Sequential recognises them by it.
+const reluName = "relu"
 
 // LeakyReLU returns x for x > 0 and alpha*x otherwise (PyTorch's default alpha is 0.01).
 func LeakyReLU(alpha float64) Activation {

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -72,8 +73,15 @@ func NewLinear(s *graph.Scope, cfg LinearConfig) (*Linear, error) {
 // Build implements LayerConfig.
 func (c LinearConfig) Build(s *graph.Scope) (Layer, error) { return NewLinear(s, c) }
 
-// Forward returns x·W + b for x of shape (N, In).
-func (l *Linear) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
+// Forward returns x·W + b for x of shape (N, In), as one node (ops.Linear: one GEMM
+// and a bias pass forward, three GEMM-or-sum nodes backward, no transposed copies).
+func (l *Linear) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return l.forward(g, x, false)
+}
+
+// forward adds the layer to g, followed by a ReLU fused into the same node when relu
+// is set (ops.LinearReLU; nn.Sequential asks for it when nn.ReLU comes next).
+func (l *Linear) forward(g *graph.Graph, x *gorgonia.Node, relu bool) (y *gorgonia.Node, err error) {
 	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: linear %q: nil input", l.name)
@@ -85,18 +93,19 @@ func (l *Linear) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: linear %q", l.name)
 	}
-	if y, err = gorgonia.Mul(x, w); err != nil {
-		return nil, errors.Wrapf(err, "nn: linear %q", l.name)
+	var b *gorgonia.Node
+	if l.Bias != nil {
+		if b, err = g.Node(l.Bias); err != nil {
+			return nil, errors.Wrapf(err, "nn: linear %q", l.name)
+		}
 	}
-	if l.Bias == nil {
-		return y, nil
+	if relu {
+		y, err = ops.LinearReLU(x, w, b)
+	} else {
+		y, err = ops.Linear(x, w, b)
 	}
-	b, err := g.Node(l.Bias)
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: linear %q", l.name)
-	}
-	if y, err = gorgonia.BroadcastAdd(y, b, nil, []byte{0}); err != nil {
-		return nil, errors.Wrapf(err, "nn: linear %q: bias", l.name)
 	}
 	return y, nil
 }

@@ -45,15 +45,30 @@ func NewSequential(s *graph.Scope, items ...any) (*Sequential, error) {
 	return seq, nil
 }
 
-// Forward applies the layers in order.
+// Forward applies the layers in order. A *Linear followed by ReLU() becomes one node
+// (ops.LinearReLU) with the same values and gradients, bit for bit, as the two
+// layers apart: one pass over the output and one (N, Out) tensor fewer.
 func (s *Sequential) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	for i, l := range s.Layers {
+	for i := 0; i < len(s.Layers); i++ {
 		var err error
-		if x, err = Forward(l, g, x); err != nil {
+		if lin, ok := s.Layers[i].(*Linear); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
+			if x, err = lin.forward(g, x, true); err != nil {
+				return nil, errors.Wrapf(err, "nn: sequential %q: layers %d and %d (linear, relu)", s.name, i, i+1)
+			}
+			i++
+			continue
+		}
+		if x, err = Forward(s.Layers[i], g, x); err != nil {
 			return nil, errors.Wrapf(err, "nn: sequential %q: layer %d", s.name, i)
 		}
 	}
 	return x, nil
+}
+
+// isReLU reports whether l is the activation ReLU() returns.
+func isReLU(l Layer) bool {
+	a, ok := l.(Activation)
+	return ok && a.name == reluName
 }
 
 // Params returns the layers' Params in layer order.

@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/gradflow/gradflow/train/data"
 )
 
@@ -257,14 +258,19 @@ type reluProbe struct {
 	p   *program
 }
 
-// findReLUs returns the outputs of gorgonia.Rectify in g. Rectify builds
-// x ⊙ (x >= 0) and tags the comparison with the group "Rectify"; the ReLU's output
-// is the product whose operand is that comparison. Each is named after the scope of
-// the nearest param upstream of it.
+// findReLUs returns the ReLU outputs in g: those of ops.ReLU and ops.LinearReLU
+// (nn.ReLU, alone or fused into the Linear before it), and of gorgonia.Rectify.
+// Rectify builds x ⊙ (x >= 0) and tags the comparison with the group "Rectify"; the
+// ReLU's output is the product whose operand is that comparison. Each is named after
+// the scope of the nearest param upstream of it.
 func findReLUs(g *graph.Graph) []reluNode {
 	eg := g.Expr()
 	var out []reluNode
 	for _, n := range eg.AllNodes() {
+		if ops.IsReLU(n) {
+			out = append(out, reluNode{node: n, layer: upstreamLayer(g, n) + fmt.Sprintf("/relu%d", len(out))})
+			continue
+		}
 		if inGroup(n, "Rectify") {
 			continue
 		}

@@ -1,0 +1,160 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// countFused returns the number of fused Linear+ReLU nodes and of standalone ReLU
+// nodes in g.
+func countFused(g *graph.Graph) (fused, relus int) {
+	for _, n := range g.Expr().AllNodes() {
+		if !ops.IsReLU(n) {
+			continue
+		}
+		if strings.HasPrefix(n.Op().String(), "ops.Linear") {
+			fused++
+		} else {
+			relus++
+		}
+	}
+	return fused, relus
+}
+
+// TestSequentialFusesLinearReLU: a Linear followed by ReLU() in a Sequential is one
+// node, with the values and Param gradients of the two layers run one after the
+// other, bit for bit, and the Param names of the unfused layers.
+func TestSequentialFusesLinearReLU(t *testing.T) {
+	for _, dt := range dtypes {
+		t.Run(dt.String(), func(t *testing.T) {
+			s := graph.NewScope(dt, graph.Seed(3))
+			model, err := NewSequential(s.Sub("mlp"),
+				LinearConfig{In: 7, Out: 9}, ReLU(),
+				LinearConfig{In: 9, Out: 5, NoBias: true}, ReLU(),
+				LinearConfig{In: 5, Out: 3}, Tanh(), ReLU())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, p := range model.Params() {
+				names = append(names, p.Name())
+			}
+			if got, want := strings.Join(names, " "), "mlp/0/weight mlp/0/bias mlp/2/weight mlp/4/weight mlp/4/bias"; got != want {
+				t.Errorf("params %s, want %s", got, want)
+			}
+			x := randTensor(dt, 8, 6, 7)
+			run := func(fwd func(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error), wantFused, wantReLUs int) (float64, []*tensor.Dense) {
+				g := graph.New(dt, graph.Train)
+				xn, err := g.Input("x", 6, 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y, err := fwd(g, xn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f, r := countFused(g); f != wantFused || r != wantReLUs {
+					t.Errorf("%d fused Linear+ReLU and %d ReLU nodes, want %d and %d", f, r, wantFused, wantReLUs)
+				}
+				loss, err := gorgonia.Sum(y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := graph.Compile(g, graph.Loss(loss))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				if err := m.Run(graph.Feeds{xn: x}); err != nil {
+					t.Fatal(err)
+				}
+				var grads []*tensor.Dense
+				for _, p := range model.Params() {
+					grads = append(grads, p.Grad().Clone().(*tensor.Dense))
+				}
+				return m.Loss(), grads
+			}
+			fusedLoss, fusedGrads := run(model.Forward, 2, 1)
+			apartLoss, apartGrads := run(func(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+				for _, l := range model.Layers { // one at a time: no fusion
+					var err error
+					if x, err = Forward(l, g, x); err != nil {
+						return nil, err
+					}
+				}
+				return x, nil
+			}, 0, 3)
+			if math.Float64bits(fusedLoss) != math.Float64bits(apartLoss) {
+				t.Errorf("loss %.17g fused, %.17g apart", fusedLoss, apartLoss)
+			}
+			for i, g := range fusedGrads {
+				if !g.Eq(apartGrads[i]) {
+					t.Errorf("gradient of %s differs: fused %v, apart %v", names[i], g, apartGrads[i])
+				}
+			}
+		})
+	}
+}
+
+func TestSequentialFusedGradient(t *testing.T) {
+	for _, dt := range dtypes {
+		for _, shape := range [][2]int{{4, 5}, {1, 5}} {
+			t.Run(fmt.Sprintf("%v/%v", dt, shape), func(t *testing.T) {
+				s := graph.NewScope(dt, graph.Seed(4))
+				model, err := NewSequential(s.Sub("m"), LinearConfig{In: shape[1], Out: 6}, ReLU(),
+					LinearConfig{In: 6, Out: 1}, ReLU())
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Shift the biases up so no unit sits within a finite-difference step of
+				// the kink at 0.
+				for _, p := range model.Params() {
+					if strings.HasSuffix(p.Name(), "bias") {
+						addTo(p.Value(), 3)
+					}
+				}
+				checkLayerGrad(t, dt, model, randTensor(dt, 6, shape[0], shape[1]))
+			})
+		}
+	}
+}
+
+// addTo adds c to every element of a float tensor.
+func addTo(v *tensor.Dense, c float64) {
+	switch d := v.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] += float32(c)
+		}
+	case []float64:
+		for i := range d {
+			d[i] += c
+		}
+	}
+}
+
+func TestSequentialFusedErrors(t *testing.T) {
+	s := graph.NewScope(graph.Float32, graph.Seed(1))
+	model, err := NewSequential(s.Sub("mlp"), LinearConfig{In: 4, Out: 3}, ReLU())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(graph.Float32, graph.Train)
+	x, _ := g.Input("x", 2, 5)
+	_, err = model.Forward(g, x)
+	if err == nil {
+		t.Fatal("wrong input width: no error")
+	}
+	for _, want := range []string{`sequential "mlp": layers 0 and 1`, `linear "mlp/0"`, "(2, 5)", "want (N, 4)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
