@@ -22,8 +22,10 @@ import (
 // is one GEMM per step for the recurrence and three large GEMMs for the weight and
 // input gradients (docs/layers-sequence.md has the measurements).
 //
-// The forward's output is a workspace ws (B, T, 6H): for every batch row b and step t,
-// the activated gates i, f, g, o (4H), the cell c_t (H) and the hidden state h_t (H).
+// The forward's output is a workspace ws (B, T, 7H): for every batch row b and step t,
+// the activated gates i, f, g, o (4H), the cell c_t (H), the hidden state h_t (H) and
+// tanh(c_t) (H), which the backward needs and which costs as much to recompute as the
+// rest of the backward's arithmetic.
 // The layer reads h and c out of it with recurrentSlot; the backward reads the gates
 // from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
 
@@ -34,8 +36,11 @@ type lstmParams struct{ Bias bool }
 // lstmDims are the sizes of one LSTM sequence op.
 type lstmDims struct{ B, T, In, H int }
 
+// lstmWidth is the width of a workspace row in units of H.
+const lstmWidth = 7
+
 // lstmSeqDef maps x (B, T, In), W_ih (4H, In), W_hh (4H, H), h0 (B, H), c0 (B, H) and,
-// with Bias, b (4H) to the workspace (B, T, 6H).
+// with Bias, b (4H) to the workspace (B, T, 7H).
 var lstmSeqDef = &ops.Def[lstmParams]{
 	Name:  "LSTMSequence",
 	Arity: ops.Variadic,
@@ -44,14 +49,14 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 		if err != nil {
 			return nil, err
 		}
-		return tensor.Shape{d.B, d.T, 6 * d.H}, nil
+		return tensor.Shape{d.B, d.T, lstmWidth * d.H}, nil
 	},
 	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		d, err := lstmShapes(p, shapesOfDense(in))
 		if err != nil {
 			return nil, err
 		}
-		ws := tensor.New(tensor.WithShape(d.B, d.T, 6*d.H), tensor.Of(in[0].Dtype()))
+		ws := tensor.New(tensor.WithShape(d.B, d.T, lstmWidth*d.H), tensor.Of(in[0].Dtype()))
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			lstmForward(d, floatsOf[float32](in), ws.Float32s())
@@ -91,7 +96,7 @@ var lstmSeqGradDef = &ops.Def[lstmParams]{
 		if err != nil {
 			return nil, err
 		}
-		w := tensor.Shape{d.B, d.T, 6 * d.H}
+		w := tensor.Shape{d.B, d.T, lstmWidth * d.H}
 		if !in[5].Eq(w) || !in[6].Eq(w) {
 			return nil, errors.Errorf("workspace %v and its gradient %v, want %v", in[5], in[6], w)
 		}
@@ -150,7 +155,7 @@ func lstmGradSize(p lstmParams, d lstmDims) int {
 	return n
 }
 
-// lstmForward fills ws (B, T, 6H) from in = x, W_ih, W_hh, h0, c0 [, b].
+// lstmForward fills ws (B, T, 7H) from in = x, W_ih, W_hh, h0, c0 [, b].
 func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 	x, wih, whh, h0, c0 := in[0], in[1], in[2], in[3], in[4]
 	var bias []F
@@ -158,7 +163,7 @@ func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 		bias = in[5]
 	}
 	B, T, H := d.B, d.T, d.H
-	G, W := 4*H, 6*H
+	G, W := 4*H, lstmWidth*H
 	// Pre-activations of every step: x·W_ihᵀ into the gate columns of ws.
 	rnnGemm(false, true, B*T, G, d.In, x, d.In, wih, d.In, 0, ws, W)
 	for t := 0; t < T; t++ {
@@ -183,10 +188,10 @@ func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 }
 
 // lstmCell turns one row's pre-activations [i f g o] into activations in place and
-// writes c' = f*c + i*g and h' = o*tanh(c') after them.
+// writes c' = f*c + i*g, h' = o*tanh(c') and tanh(c') after them.
 func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
 	pi, pf, pg, po := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
-	c, h := row[4*H:5*H], row[5*H:6*H]
+	c, h, tc := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
 	for j := 0; j < H; j++ {
 		ai, af, ag, ao := float64(pi[j]), float64(pf[j]), float64(pg[j]), float64(po[j])
 		if bias != nil {
@@ -199,7 +204,9 @@ func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
 		pi[j], pf[j], pg[j], po[j] = i, f, g, o
 		cj := F(float64(f)*float64(cPrev[j]) + float64(i)*float64(g))
 		c[j] = cj
-		h[j] = F(float64(o) * math.Tanh(float64(cj)))
+		tcj := math.Tanh(float64(cj))
+		tc[j] = F(tcj)
+		h[j] = F(float64(o) * tcj)
 	}
 }
 
@@ -208,7 +215,7 @@ func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
 func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 	x, wih, whh, h0, c0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 	B, T, H, In := d.B, d.T, d.H, d.In
-	G, W := 4*H, 6*H
+	G, W := 4*H, lstmWidth*H
 	dx, rest := out[:B*T*In], out[B*T*In:]
 	dwih, rest := rest[:G*In], rest[G*In:]
 	dwhh, rest := rest[:G*H], rest[G*H:]
@@ -257,14 +264,14 @@ func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 }
 
 // lstmCellGrad computes one row's pre-activation gradients dg from its workspace row,
-// the workspace gradient row (every column: gates, c_t, h_t), c_{t-1}, and dh, dc: the
+// the workspace gradient row (every column: gates, c_t, h_t, tanh(c_t)), c_{t-1}, and dh, dc: the
 // gradients reaching h_t and c_t from step t+1. It leaves in dc the gradient reaching c_{t-1}.
 func lstmCellGrad[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H int) {
 	for j := 0; j < H; j++ {
 		i, f, g, o := float64(row[j]), float64(row[H+j]), float64(row[2*H+j]), float64(row[3*H+j])
-		tc := math.Tanh(float64(row[4*H+j]))
+		tc := float64(row[6*H+j])
 		dhj := float64(drow[5*H+j]) + float64(dh[j])
-		dcj := float64(drow[4*H+j]) + float64(dc[j]) + dhj*o*(1-tc*tc)
+		dcj := float64(drow[4*H+j]) + float64(dc[j]) + (dhj*o+float64(drow[6*H+j]))*(1-tc*tc)
 		// The workspace's gate columns are outputs too: their gradient adds in.
 		di := dcj*g + float64(drow[j])
 		df := dcj*float64(cPrev[j]) + float64(drow[H+j])
