@@ -59,8 +59,10 @@ type Machine struct {
 }
 
 // Compile builds a Machine for g. With Loss, it adds the backward pass
-// (gorgonia.Grad) for the trainable Params the loss depends on. A Graph can be
-// compiled once.
+// (gorgonia.Grad) for the trainable Params the loss depends on. Only the nodes that
+// the loss, those gradients and the Outputs depend on run (see liveInputs): the
+// gradient with respect to the data, which gorgonia.Grad builds too, does not. A
+// Graph can be compiled once.
 func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 	defer Recover(&err)
 	if g == nil {
@@ -77,6 +79,7 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 
 	buildMu.Lock()
 	defer buildMu.Unlock()
+	var roots gorgonia.Nodes // the reads: what Run hands back
 	if cfg.loss != nil {
 		if cfg.loss.Graph() != g.expr {
 			return nil, errors.New("graph: Compile: loss node is not in this graph")
@@ -109,10 +112,10 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 				if !gn.IsScalar() {
 					m.gradVals[i] = m.wrt[i].grad
 				} // a scalar arrives as *F32/*F64; Run copies it over
-				gorgonia.Read(gn, &m.gradVals[i])
+				roots = append(roots, gorgonia.Read(gn, &m.gradVals[i]))
 			}
 		}
-		gorgonia.Read(cfg.loss, &m.lossVal)
+		roots = append(roots, gorgonia.Read(cfg.loss, &m.lossVal))
 	}
 	for _, n := range cfg.outputs {
 		if n == nil || n.Graph() != g.expr {
@@ -130,14 +133,51 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 		if !n.IsScalar() {
 			m.outVals[i] = m.outputs[n]
 		} // a scalar arrives as *F32/*F64; Run copies it over
-		gorgonia.Read(n, &m.outVals[i])
+		roots = append(roots, gorgonia.Read(n, &m.outVals[i]))
 	}
-	prog, locMap, err := gorgonia.Compile(g.expr)
-	if err != nil {
-		return nil, errors.Wrap(err, "graph: Compile")
+	var vmOpt gorgonia.VMOpt
+	if len(roots) == 0 { // neither loss nor outputs: run everything
+		prog, locMap, err := gorgonia.Compile(g.expr)
+		if err != nil {
+			return nil, errors.Wrap(err, "graph: Compile")
+		}
+		vmOpt = gorgonia.WithPrecompiled(prog, locMap)
+	} else {
+		prog, locMap, err := gorgonia.CompileFunction(g.expr, liveInputs(g.expr, roots), roots)
+		if err != nil {
+			return nil, errors.Wrap(err, "graph: Compile")
+		}
+		vmOpt = gorgonia.WithPrecompiled(prog, locMap)
 	}
-	m.vm = gorgonia.NewTapeMachine(g.expr, gorgonia.WithPrecompiled(prog, locMap))
+	m.vm = gorgonia.NewTapeMachine(g.expr, vmOpt)
 	return m, nil
+}
+
+// liveInputs returns the input nodes of eg that roots depend on.
+//
+// Compile compiles only the part of the graph that the loss, the gradients and the
+// outputs depend on (gorgonia.CompileFunction), not every node (gorgonia.Compile).
+// gorgonia.Grad differentiates an op with respect to all of its inputs, so with
+// gorgonia.Compile the gradients that nothing reads would run on every step: the first
+// layer's gradient with respect to the data (dy·Wᵀ, a quarter of an MLP's GEMM work),
+// or a convolution's input gradient. PyTorch's autograd likewise computes only the
+// gradients asked for. gradflow's ops run for their values only (BatchNorm updates its
+// running statistics in the node whose output is used), so leaving out the rest
+// changes no result.
+func liveInputs(eg *gorgonia.ExprGraph, roots gorgonia.Nodes) gorgonia.Nodes {
+	live := map[*gorgonia.Node]bool{}
+	for _, r := range roots {
+		for n := range reachable(eg, r) {
+			live[n] = true
+		}
+	}
+	var inputs gorgonia.Nodes
+	for _, n := range eg.Inputs() {
+		if live[n] {
+			inputs = append(inputs, n)
+		}
+	}
+	return inputs
 }
 
 // reachable returns the nodes that root depends on (root included).
