@@ -66,22 +66,13 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 		return ws, nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
-		// One op computes every gradient into a flat bundle; recurrentPiece cuts it up.
+		// One op computes every gradient into a flat bundle; cutBundle cuts it up.
 		args := append(append([]*gorgonia.Node{}, in[:5]...), ws, dws)
 		bundle, err := lstmSeqGradDef.Apply(p, args...)
 		if err != nil {
 			return nil, err
 		}
-		grads := make([]*gorgonia.Node, len(in))
-		off := 0
-		for k, n := range in {
-			shp := []int(n.Shape().Clone())
-			if grads[k], err = recurrentPieceDef.Apply(pieceParams{Offset: off, Shape: shp}, bundle); err != nil {
-				return nil, err
-			}
-			off += n.Shape().TotalSize()
-		}
-		return grads, nil
+		return cutBundle(bundle, in)
 	},
 }
 
@@ -245,19 +236,7 @@ func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 	}
 	rnnGemm(false, false, B, H, G, dG, T*G, whh, H, 0, dh0, H)
 
-	// Weight and input gradients over every step at once.
-	hPrev := getScratch[F](B * T * H) // rows (b, t): h_{t-1}, h0 at t = 0
-	defer putScratch(hPrev)
-	for b := 0; b < B; b++ {
-		copy(hPrev[b*T*H:], h0[b*H:(b+1)*H])
-		for t := 1; t < T; t++ {
-			r := b*T + t
-			copy(hPrev[r*H:(r+1)*H], ws[(r-1)*W+5*H:(r-1)*W+6*H])
-		}
-	}
-	rnnGemm(true, false, G, H, B*T, dG, G, hPrev, H, 0, dwhh, H)
-	rnnGemm(true, false, G, In, B*T, dG, G, x, In, 0, dwih, In)
-	rnnGemm(false, false, B*T, In, G, dG, G, wih, In, 0, dx, In)
+	weightGrads(d, G, dG, dG, x, wih, ws, W, 5*H, h0, dx, dwih, dwhh)
 	if bias {
 		columnSums(dG, B*T, G, db)
 	}

@@ -64,37 +64,23 @@ func (l *RNN) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *RNN) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
 	defer graph.Recover(&err)
-	u, err := unroll(g, "rnn", l.name, x, l.In, l.Hidden, 1, l.params(), true)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
-	}
-	h, err := u.initialState(g, "rnn", l.name, "h", h0)
+	in, err := recurrentInputs(g, "rnn", l.name, x, l.In, l.Hidden, l.params(), true,
+		map[string]*gorgonia.Node{"h": h0}, "h")
 	if err != nil {
 		return nil, nil, err
 	}
-	hs := make([]*gorgonia.Node, u.time)
-	for t, xt := range u.xs {
-		if h, err = rnnStep(u, xt, h); err != nil {
-			return nil, nil, errors.Wrapf(err, "nn: rnn %q: step %d", l.name, t)
-		}
-		hs[t] = h
-	}
-	if out, err = stackTime(hs, u.batch, l.Hidden); err != nil {
+	hs, err := rnnSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
+	if err != nil {
 		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
 	}
-	return out, h, nil
-}
-
-func rnnStep(u *unrolled, xt, h *gorgonia.Node) (*gorgonia.Node, error) {
-	hp, err := u.recurrentMatMul(h)
-	if err != nil {
-		return nil, err
+	// hs is the op's output, which the backward reads: hand out copies.
+	if out, err = recurrentSlotDef.Apply(slotParams{Size: l.Hidden}, hs); err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
 	}
-	a, err := gorgonia.Add(xt, hp)
-	if err != nil {
-		return nil, err
+	if last, err = recurrentSlotDef.Apply(slotParams{Size: l.Hidden, Last: true}, hs); err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
 	}
-	return gorgonia.Tanh(a)
+	return out, last, nil
 }
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).

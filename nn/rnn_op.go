@@ -283,3 +283,40 @@ func recurrentInputs(g *graph.Graph, kind, name string, x *gorgonia.Node, in, hi
 	}
 	return append(nodes, b), nil
 }
+
+// cutBundle cuts a fused op's gradient bundle into one gradient per input, in order,
+// each of its input's shape.
+func cutBundle(bundle *gorgonia.Node, in []*gorgonia.Node) ([]*gorgonia.Node, error) {
+	grads := make([]*gorgonia.Node, len(in))
+	off := 0
+	for k, n := range in {
+		var err error
+		p := pieceParams{Offset: off, Shape: []int(n.Shape().Clone())}
+		if grads[k], err = recurrentPieceDef.Apply(p, bundle); err != nil {
+			return nil, err
+		}
+		off += n.Shape().TotalSize()
+	}
+	return grads, nil
+}
+
+// weightGrads computes the gradients that every step shares, from the pre-activation
+// gradients of all steps at once, rows (b, t): dx = dGx·W_ih, dW_ih = dGxᵀ·x and
+// dW_hh = dGhᵀ·h_prev, where h_prev's row (b, t) is h_{t-1}, read from columns
+// [hOff, hOff+H) of the workspace ws (B, T, W), or h0 at t = 0. dGx is (B·T, G), dGh
+// too (GRU's differ in the candidate gate's columns; RNN's and LSTM's are one).
+func weightGrads[F rnnFloat](d lstmDims, G int, dGx, dGh, x, wih, ws []F, W, hOff int, h0 []F, dx, dwih, dwhh []F) {
+	B, T, H, In := d.B, d.T, d.H, d.In
+	hPrev := getScratch[F](B * T * H)
+	defer putScratch(hPrev)
+	for b := 0; b < B; b++ {
+		copy(hPrev[b*T*H:][:H], h0[b*H:])
+		for t := 1; t < T; t++ {
+			r := b*T + t
+			copy(hPrev[r*H:][:H], ws[(r-1)*W+hOff:])
+		}
+	}
+	rnnGemm(true, false, G, H, B*T, dGh, G, hPrev, H, 0, dwhh, H)
+	rnnGemm(true, false, G, In, B*T, dGx, G, x, In, 0, dwih, In)
+	rnnGemm(false, false, B*T, In, G, dGx, G, wih, In, 0, dx, In)
+}
