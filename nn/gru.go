@@ -68,74 +68,24 @@ func (l *GRU) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
 	defer graph.Recover(&err)
-	// b_hh stays out of the input projection: b_hn is multiplied by r.
-	u, err := unroll(g, "gru", l.name, x, l.In, l.Hidden, 3, l.params(), false)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
-	}
-	h, err := u.initialState(g, "gru", l.name, "h", h0)
+	// b_ih and b_hh stay apart: b_hn is multiplied by r.
+	in, err := recurrentInputs(g, "gru", l.name, x, l.In, l.Hidden, l.params(), false,
+		map[string]*gorgonia.Node{"h": h0}, "h")
 	if err != nil {
 		return nil, nil, err
 	}
-	hs := make([]*gorgonia.Node, u.time)
-	for t, xt := range u.xs {
-		if h, err = gruStep(u, xt, h); err != nil {
-			return nil, nil, errors.Wrapf(err, "nn: gru %q: step %d", l.name, t)
-		}
-		hs[t] = h
-	}
-	if out, err = stackTime(hs, u.batch, l.Hidden); err != nil {
+	ws, err := gruSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
+	if err != nil {
 		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
 	}
-	return out, h, nil
-}
-
-func gruStep(u *unrolled, xt, h *gorgonia.Node) (*gorgonia.Node, error) {
-	hp, err := u.recurrentMatMul(h) // h·W_hhᵀ + b_hh
-	if err != nil {
-		return nil, err
+	H := l.Hidden
+	if out, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H}, ws); err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
 	}
-	xg, err := splitGates(xt, 3, u.batch, u.hidden)
-	if err != nil {
-		return nil, err
+	if last, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H, Last: true}, ws); err != nil {
+		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
 	}
-	hg, err := splitGates(hp, 3, u.batch, u.hidden)
-	if err != nil {
-		return nil, err
-	}
-	var rz [2]*gorgonia.Node
-	for k := range rz {
-		a, err := gorgonia.Add(xg[k], hg[k])
-		if err != nil {
-			return nil, err
-		}
-		if rz[k], err = gorgonia.Sigmoid(a); err != nil {
-			return nil, err
-		}
-	}
-	r, z := rz[0], rz[1]
-	rh, err := gorgonia.HadamardProd(r, hg[2])
-	if err != nil {
-		return nil, err
-	}
-	a, err := gorgonia.Add(xg[2], rh)
-	if err != nil {
-		return nil, err
-	}
-	n, err := gorgonia.Tanh(a)
-	if err != nil {
-		return nil, err
-	}
-	// h' = (1-z)*n + z*h = n + z*(h-n)
-	d, err := gorgonia.Sub(h, n)
-	if err != nil {
-		return nil, err
-	}
-	zd, err := gorgonia.HadamardProd(z, d)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Add(n, zd)
+	return out, last, nil
 }
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).
