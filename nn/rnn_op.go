@@ -12,7 +12,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// This file holds what the fused recurrent ops (lstm_op.go) share: the ops that read states out of a workspace and cut a gradient bundle into
+// This file holds what the fused recurrent ops (lstm_op.go, gru_op.go, rnn_tanh_op.go)
+// share: the ops that read states out of a workspace and cut a gradient bundle into
 // per-input gradients, and the kernels' helpers.
 
 // rnnFloat is the element type of the recurrent kernels.
