@@ -41,7 +41,7 @@ func linear(name string, x, w, b *gorgonia.Node, relu bool) (*gorgonia.Node, err
 	if err := checkFloat(name, "w", w); err != nil {
 		return nil, err
 	}
-	op := linearOp{bias: b != nil, relu: relu}
+	op := linearOp{bias: b != nil, relu: relu, out: new(outBuf)}
 	in := []*gorgonia.Node{x, w}
 	if b != nil {
 		if err := checkFloat(name, "b", b); err != nil {
@@ -67,16 +67,17 @@ var linearArgNames = []string{"x", "w", "b"}
 // linearOp is y = x·w (+ b), rectified when relu is set.
 type linearOp struct {
 	bias, relu bool
+	out        *outBuf // not in String: memory, not a parameter
 }
 
 // linearInputGradOp maps (dy, w) to dx = dy·wᵀ.
-type linearInputGradOp struct{}
+type linearInputGradOp struct{ out *outBuf }
 
 // linearWeightGradOp maps (x, dy) to dw = xᵀ·dy.
-type linearWeightGradOp struct{}
+type linearWeightGradOp struct{ out *outBuf }
 
 // biasGradOp maps dy (N, Out) to its column sums (Out).
-type biasGradOp struct{}
+type biasGradOp struct{ out *outBuf }
 
 var (
 	_ gorgonia.Op   = linearOp{}
@@ -141,7 +142,7 @@ func (op linearOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.New(tensor.WithShape(ys...), tensor.Of(ds[0].Dtype()))
+	y := op.out.newOut(ds[0].Dtype(), ys)
 	n, k, m := ys[0], shapes[0][1], ys[1]
 	if ds[0].Dtype() == tensor.Float32 {
 		var b []float32
@@ -183,23 +184,23 @@ func (op linearOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	dy := grad
 	if op.relu {
 		var err error
-		if dy, err = apply("ReLUGrad", reluGradOp{}, output, grad); err != nil {
+		if dy, err = apply("ReLUGrad", reluGradOp{out: new(outBuf)}, output, grad); err != nil {
 			return nil, err
 		}
 	}
 	x, w := inputs[0], inputs[1]
-	dx, err := apply("LinearInputGrad", linearInputGradOp{}, dy, w)
+	dx, err := apply("LinearInputGrad", linearInputGradOp{out: new(outBuf)}, dy, w)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply("LinearWeightGrad", linearWeightGradOp{}, x, dy)
+	dw, err := apply("LinearWeightGrad", linearWeightGradOp{out: new(outBuf)}, x, dy)
 	if err != nil {
 		return nil, err
 	}
 	if !op.bias {
 		return gorgonia.Nodes{dx, dw}, nil
 	}
-	db, err := apply("BiasGrad", biasGradOp{}, dy)
+	db, err := apply("BiasGrad", biasGradOp{out: new(outBuf)}, dy)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +242,7 @@ func (op linearInputGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx := tensor.New(tensor.WithShape(xs...), tensor.Of(dy.Dtype()))
+	dx := op.out.newOut(dy.Dtype(), xs)
 	n, k, m := xs[0], xs[1], dy.Shape()[1]
 	// dx (n, k) = dy (n, m) · wᵀ, w stored (k, m): the call gorgonia's Mul backward makes.
 	if dy.Dtype() == tensor.Float32 {
@@ -294,7 +295,7 @@ func (op linearWeightGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw := tensor.New(tensor.WithShape(ws...), tensor.Of(x.Dtype()))
+	dw := op.out.newOut(x.Dtype(), ws)
 	k, m, n := ws[0], ws[1], x.Shape()[0]
 	// dw (k, m) = xᵀ · dy, x stored (n, k): the call gorgonia's Mul backward makes.
 	if x.Dtype() == tensor.Float32 {
@@ -338,7 +339,7 @@ func (op biasGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if s.Dims() != 2 {
 		return nil, errors.Errorf("ops: %v: output gradient %v, want (N, Out)", op, s)
 	}
-	db := tensor.New(tensor.WithShape(s[1]), tensor.Of(ds[0].Dtype()))
+	db := op.out.newOut(ds[0].Dtype(), tensor.Shape{s[1]})
 	if ds[0].Dtype() == tensor.Float32 {
 		columnSums(elems[float32](ds[0]), elems[float32](db), s[0], s[1])
 	} else {

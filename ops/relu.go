@@ -28,15 +28,15 @@ func ReLU(x *gorgonia.Node) (n *gorgonia.Node, err error) {
 	if x.IsScalar() {
 		return nil, errors.Errorf("ops: ReLU: x is a scalar, want a tensor")
 	}
-	return apply("ReLU", reluOp{}, x)
+	return apply("ReLU", reluOp{out: new(outBuf)}, x)
 }
 
 // reluOp is y = max(x, 0).
-type reluOp struct{}
+type reluOp struct{ out *outBuf }
 
 // reluGradOp maps (y, dy) to dy where y > 0 (or NaN), 0 elsewhere; y is the output of
 // a ReLU (never negative), of dy's shape.
-type reluGradOp struct{}
+type reluGradOp struct{ out *outBuf }
 
 var (
 	_ gorgonia.Op   = reluOp{}
@@ -68,7 +68,7 @@ func (op reluOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	y := op.out.newOut(x.Dtype(), x.Shape())
 	if x.Dtype() == tensor.Float32 {
 		reluF32(elems[float32](x), elems[float32](y))
 	} else {
@@ -90,7 +90,7 @@ func (op reluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 	if len(inputs) != 1 {
 		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 1", op, len(inputs))
 	}
-	dx, err := apply("ReLUGrad", reluGradOp{}, output, grad)
+	dx, err := apply("ReLUGrad", reluGradOp{out: new(outBuf)}, output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (op reluGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if y.Dtype() != dy.Dtype() || !sameShape(y.Shape(), dy.Shape()) {
 		return nil, errors.Errorf("ops: %v: output %v %v and its gradient %v %v, want one shape and dtype", op, y.Shape(), y.Dtype(), dy.Shape(), dy.Dtype())
 	}
-	dx := tensor.New(tensor.WithShape(y.Shape().Clone()...), tensor.Of(y.Dtype()))
+	dx := op.out.newOut(y.Dtype(), y.Shape())
 	if y.Dtype() == tensor.Float32 {
 		reluMaskF32(elems[float32](y), elems[float32](dy), elems[float32](dx))
 	} else {
