@@ -3,6 +3,7 @@ package nn
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/gradflow/gradflow/ops/blas"
 	gblas "gonum.org/v1/gonum/blas"
@@ -329,8 +330,8 @@ func im2col[T float](g convGeom, d convDims, x, col []T) {
 }
 
 // im2colS1 is im2col for unit stride and dilation, the common case: the rows of a
-// tap's block are runs of the input rows, copied by a short loop (the runs are a few
-// elements long for small images, where a call to copy costs more than the copy).
+// tap's block are runs of the input rows, copied (and in col2im added) as one block
+// with vector instructions.
 func im2colS1[T float](g convGeom, d convDims, x, col []T) {
 	for ch := 0; ch < d.c; ch++ {
 		xc := x[ch*d.h*d.w : (ch+1)*d.h*d.w]
@@ -347,16 +348,13 @@ func im2colS1[T float](g convGeom, d convDims, x, col []T) {
 				}
 				clear(row[:ilo*d.ow])
 				clear(row[ihi*d.ow:])
-				edges := lo > 0 || hi < d.ow
-				for i := ilo; i < ihi; i++ {
-					dst := row[i*d.ow : (i+1)*d.ow]
-					if edges {
-						clear(dst[:lo])
-						clear(dst[hi:])
+				if lo > 0 || hi < d.ow {
+					for i := ilo; i < ihi; i++ {
+						clear(row[i*d.ow : i*d.ow+lo])
+						clear(row[i*d.ow+hi : (i+1)*d.ow])
 					}
-					src := xc[(i+h0)*d.w+w0+lo : (i+h0)*d.w+w0+hi]
-					copy(dst[lo:hi], src)
 				}
+				copyBlock(row[ilo*d.ow+lo:], d.ow, xc[(ilo+h0)*d.w+w0+lo:], d.w, ihi-ilo, hi-lo)
 			}
 		}
 	}
@@ -376,16 +374,46 @@ func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
 				if lo >= hi {
 					continue
 				}
-				for i := ilo; i < ihi; i++ {
-					src := row[i*d.ow+lo : i*d.ow+hi]
-					dst := xc[(i+h0)*d.w+w0+lo : (i+h0)*d.w+w0+hi]
-					dst = dst[:len(src)]
-					for j, v := range src {
-						dst[j] += v
-					}
+				if ilo < ihi {
+					addBlock(xc[(ilo+h0)*d.w+w0+lo:], d.w, row[ilo*d.ow+lo:], d.ow, ihi-ilo, hi-lo)
 				}
 			}
 		}
+	}
+}
+
+// copyBlock copies the rows x cols block of src (row stride lds) into dst (row stride
+// ldd) with ops/blas's vector moves (a copy call per row of a few values costs more
+// than the copy).
+func copyBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		blas.CopyBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	default:
+		blas.CopyBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	}
+}
+
+// addBlock adds the rows x cols block of src (row stride lds) into dst (row stride
+// ldd) with ops/blas's vector adds.
+func addBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		blas.AddBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	default:
+		blas.AddBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
 	}
 }
 

@@ -1,0 +1,110 @@
+package blas
+
+import "testing"
+
+// TestCopyBlock compares CopyBlock with a loop for every kernel's packer, widths
+// around the vector sizes, and strides larger than the block.
+func TestCopyBlock(t *testing.T) {
+	for _, kn := range kernels32 {
+		for _, cols := range []int{1, 7, 8, 15, 16, 17, 33, 64, 65, 100} {
+			for _, rows := range []int{1, 3, 8} {
+				lds, ldd := cols+5, cols+2
+				src := make([]float32, rows*lds)
+				for i := range src {
+					src[i] = float32(i + 1)
+				}
+				dst := make([]float32, rows*ldd)
+				for i := range dst {
+					dst[i] = -1
+				}
+				copyBlock(&kn.pk, dst, ldd, src, lds, rows, cols)
+				for q := 0; q < rows; q++ {
+					for i := 0; i < ldd; i++ {
+						want := float32(-1)
+						if i < cols {
+							want = src[q*lds+i]
+						}
+						if got := dst[q*ldd+i]; got != want {
+							t.Fatalf("%s: cols %d rows %d: dst[%d][%d] = %v, want %v", kn.name, cols, rows, q, i, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, kn := range kernels64 {
+		src := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+		dst := make([]float64, 6)
+		copyBlock(&kn.pk, dst, 2, src, 4, 3, 2) // columns 0-1 of a 3x4 matrix
+		if want := []float64{1, 2, 5, 6, 9, 10}; !equal(dst, want) {
+			t.Errorf("%s: got %v, want %v", kn.name, dst, want)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("CopyBlock32 with a short dst did not panic")
+		}
+	}()
+	CopyBlock32(make([]float32, 5), 3, make([]float32, 6), 3, 2, 3)
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAddBlock compares AddBlock with a loop, with and without the assembly, for
+// widths around the vector sizes.
+func TestAddBlock(t *testing.T) {
+	for _, asm := range []bool{true, false} {
+		save32, save64 := addAsm32, addAsm64
+		if !asm {
+			addAsm32, addAsm64 = addAsm[float32]{}, addAsm[float64]{}
+		}
+		for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100} {
+			for _, rows := range []int{1, 3, 8} {
+				lds, ldd := cols+5, cols+2
+				src32 := make([]float32, rows*lds)
+				src64 := make([]float64, rows*lds)
+				for i := range src32 {
+					src32[i], src64[i] = float32(i+1), float64(i+1)
+				}
+				dst32 := make([]float32, rows*ldd)
+				dst64 := make([]float64, rows*ldd)
+				for i := range dst32 {
+					dst32[i], dst64[i] = 0.5, 0.5
+				}
+				AddBlock32(dst32, ldd, src32, lds, rows, cols)
+				AddBlock64(dst64, ldd, src64, lds, rows, cols)
+				for q := 0; q < rows; q++ {
+					for i := 0; i < ldd; i++ {
+						want := 0.5
+						if i < cols {
+							want += float64(q*lds + i + 1)
+						}
+						if got := dst32[q*ldd+i]; float64(got) != want {
+							t.Fatalf("asm %t: float32 cols %d rows %d: dst[%d][%d] = %v, want %v", asm, cols, rows, q, i, got, want)
+						}
+						if got := dst64[q*ldd+i]; got != want {
+							t.Fatalf("asm %t: float64 cols %d rows %d: dst[%d][%d] = %v, want %v", asm, cols, rows, q, i, got, want)
+						}
+					}
+				}
+			}
+		}
+		addAsm32, addAsm64 = save32, save64
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("AddBlock64 with a short src did not panic")
+		}
+	}()
+	AddBlock64(make([]float64, 9), 3, make([]float64, 8), 3, 3, 3)
+}
