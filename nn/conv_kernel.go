@@ -205,20 +205,25 @@ func batchMajor[T float](d convDims, dy, t []T, s0, nc int) {
 func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T]) {
 	d := newConvDims(g, dx.Shape(), w.Shape())
 	wd, dyd, dxd := w.Data().([]T), dy.Data().([]T), dx.Data().([]T)
-	dyt, dcol := getBuf[T](d.o*d.ld), getBuf[T](d.ckk*d.ld)
-	defer putBuf(dyt)
-	defer putBuf(dcol)
 	size := d.c * d.h * d.w
 	if d.perSample() {
+		// Wᵀ once, so that the GEMM of every sample packs it by copying, not by
+		// transposing.
+		wt := getBuf[T](d.ckk * d.o)
+		defer putBuf(wt)
+		transpose(wd, d.o, d.ckk, wt)
 		ds, mul := d.sample(), serial(gemm)
 		forSamples[T](d.n, d.ckk*d.hw, func(dcol []T, i int) {
-			mul(true, false, d.ckk, d.hw, d.o, wd, d.ckk, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
+			mul(false, false, d.ckk, d.hw, d.o, wt, d.o, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
 			dxi := dxd[i*size : (i+1)*size]
 			clear(dxi)
 			col2im(g, ds, dcol, dxi)
 		})
 		return
 	}
+	dyt, dcol := getBuf[T](d.o*d.ld), getBuf[T](d.ckk*d.ld)
+	defer putBuf(dyt)
+	defer putBuf(dcol)
 	clear(dxd)
 	d.forChunks(func(s0, nc int) {
 		batchMajor(d, dyd, dyt, s0, nc)
@@ -250,8 +255,10 @@ func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[
 }
 
 // convWeightGradSamples is convWeightGrad one sample at a time: each worker adds
-// dy[i] · COL(x[i])ᵀ for its samples into its own partial sum, in a fixed order, and
-// the partial sums are added in worker order, so the result is the same every run.
+// COL(x[i]) · dy[i]ᵀ for its samples into its own partial sum of dwᵀ (C*kH*kW x O;
+// computing the transpose makes the GEMM transpose the small dy[i] rather than COL),
+// in a fixed order, and the partial sums are added in worker order into dw, so the
+// result is the same every run.
 func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, gemm gemmFunc[T]) {
 	ds, mul := d.sample(), serial(gemm)
 	size, nw := d.c*d.h*d.w, d.o*d.ckk
@@ -265,22 +272,34 @@ func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, ge
 			defer wg.Done()
 			col := getBuf[T](d.ckk * d.hw)
 			defer putBuf(col)
-			part := dwd
-			if wk > 0 {
-				part = parts[wk*nw : (wk+1)*nw]
-			}
+			part := parts[wk*nw : (wk+1)*nw]
 			var beta T
 			for i := wk; i < d.n; i += k {
 				im2col(g, ds, xd[i*size:(i+1)*size], col)
-				mul(false, true, d.o, d.ckk, d.hw, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, col, d.hw, beta, part, d.ckk)
+				mul(false, true, d.ckk, d.o, d.hw, col, d.hw, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, beta, part, d.o)
 				beta = 1
 			}
 		}(wk)
 	}
 	wg.Wait()
-	for wk := 1; wk < k; wk++ {
-		for j, v := range parts[wk*nw : (wk+1)*nw] {
-			dwd[j] += v
+	// dw[o][j] = sum over workers of part[j][o].
+	for o := 0; o < d.o; o++ {
+		row := dwd[o*d.ckk : (o+1)*d.ckk]
+		for j := range row {
+			v := parts[j*d.o+o]
+			for wk := 1; wk < k; wk++ {
+				v += parts[wk*nw+j*d.o+o]
+			}
+			row[j] = v
+		}
+	}
+}
+
+// transpose writes the transpose of the r x c row-major matrix a into t (c x r).
+func transpose[T float](a []T, r, c int, t []T) {
+	for i := 0; i < r; i++ {
+		for j, v := range a[i*c : (i+1)*c] {
+			t[j*r+i] = v
 		}
 	}
 }
@@ -467,11 +486,12 @@ func validRange(w0, stride, w, ow int) (lo, hi int) {
 func workers(n int) int { return max(1, min(n, runtime.GOMAXPROCS(0))) }
 
 // forSamples calls fn(buf, i) for every sample i < n on parallel workers, each with
-// its own scratch buffer of bufSize elements.
+// its own scratch buffer of bufSize elements (arbitrary contents, from getBuf).
 func forSamples[T float](n, bufSize int, fn func(buf []T, i int)) {
 	k := workers(n)
 	if k == 1 {
-		buf := make([]T, bufSize)
+		buf := getBuf[T](bufSize)
+		defer putBuf(buf)
 		for i := 0; i < n; i++ {
 			fn(buf, i)
 		}
@@ -482,7 +502,8 @@ func forSamples[T float](n, bufSize int, fn func(buf []T, i int)) {
 		wg.Add(1)
 		go func(wk int) {
 			defer wg.Done()
-			buf := make([]T, bufSize)
+			buf := getBuf[T](bufSize)
+			defer putBuf(buf)
 			for i := wk; i < n; i += k {
 				fn(buf, i)
 			}
