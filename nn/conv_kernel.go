@@ -151,6 +151,11 @@ func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]
 		bd = b.Data().([]T)
 	}
 	if d.perSample() {
+		// The GEMM packs its A operand by transposing unless A is given transposed:
+		// Wᵀ once here saves transposing W for every sample.
+		wt := getBuf[T](d.ckk * d.o)
+		defer putBuf(wt)
+		transpose(wd, d.o, d.ckk, wt)
 		ds, mul := d.sample(), serial(gemm)
 		size := d.c * d.h * d.w
 		forSamples[T](d.n, d.ckk*d.hw, func(col []T, i int) {
@@ -163,7 +168,7 @@ func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]
 				}
 				beta = 1
 			}
-			mul(false, false, d.o, d.hw, d.ckk, wd, d.ckk, col, d.hw, beta, yi, d.hw)
+			mul(true, false, d.o, d.hw, d.ckk, wt, d.o, col, d.hw, beta, yi, d.hw)
 		})
 		return
 	}
@@ -207,14 +212,10 @@ func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T
 	wd, dyd, dxd := w.Data().([]T), dy.Data().([]T), dx.Data().([]T)
 	size := d.c * d.h * d.w
 	if d.perSample() {
-		// Wᵀ once, so that the GEMM of every sample packs it by copying, not by
-		// transposing.
-		wt := getBuf[T](d.ckk * d.o)
-		defer putBuf(wt)
-		transpose(wd, d.o, d.ckk, wt)
+		// op(A) = Wᵀ: the GEMM packs a transposed A by copying.
 		ds, mul := d.sample(), serial(gemm)
 		forSamples[T](d.n, d.ckk*d.hw, func(dcol []T, i int) {
-			mul(false, false, d.ckk, d.hw, d.o, wt, d.o, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
+			mul(true, false, d.ckk, d.hw, d.o, wd, d.ckk, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
 			dxi := dxd[i*size : (i+1)*size]
 			clear(dxi)
 			col2im(g, ds, dcol, dxi)
@@ -255,10 +256,8 @@ func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[
 }
 
 // convWeightGradSamples is convWeightGrad one sample at a time: each worker adds
-// COL(x[i]) · dy[i]ᵀ for its samples into its own partial sum of dwᵀ (C*kH*kW x O;
-// computing the transpose makes the GEMM transpose the small dy[i] rather than COL),
-// in a fixed order, and the partial sums are added in worker order into dw, so the
-// result is the same every run.
+// dy[i] · COL(x[i])ᵀ for its samples into its own partial sum, in a fixed order, and
+// the partial sums are added in worker order, so the result is the same every run.
 func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, gemm gemmFunc[T]) {
 	ds, mul := d.sample(), serial(gemm)
 	size, nw := d.c*d.h*d.w, d.o*d.ckk
@@ -272,25 +271,22 @@ func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, ge
 			defer wg.Done()
 			col := getBuf[T](d.ckk * d.hw)
 			defer putBuf(col)
-			part := parts[wk*nw : (wk+1)*nw]
+			part := dwd
+			if wk > 0 {
+				part = parts[wk*nw : (wk+1)*nw]
+			}
 			var beta T
 			for i := wk; i < d.n; i += k {
 				im2col(g, ds, xd[i*size:(i+1)*size], col)
-				mul(false, true, d.ckk, d.o, d.hw, col, d.hw, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, beta, part, d.o)
+				mul(false, true, d.o, d.ckk, d.hw, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, col, d.hw, beta, part, d.ckk)
 				beta = 1
 			}
 		}(wk)
 	}
 	wg.Wait()
-	// dw[o][j] = sum over workers of part[j][o].
-	for o := 0; o < d.o; o++ {
-		row := dwd[o*d.ckk : (o+1)*d.ckk]
-		for j := range row {
-			v := parts[j*d.o+o]
-			for wk := 1; wk < k; wk++ {
-				v += parts[wk*nw+j*d.o+o]
-			}
-			row[j] = v
+	for wk := 1; wk < k; wk++ {
+		for j, v := range parts[wk*nw : (wk+1)*nw] {
+			dwd[j] += v
 		}
 	}
 }
