@@ -348,6 +348,19 @@ func im2col[T float](g convGeom, d convDims, x, col []T) {
 // tap's block are runs of the input rows, copied (and in col2im added) as one block
 // with vector instructions.
 func im2colS1[T float](g convGeom, d convDims, x, col []T) {
+	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
+		// A valid convolution, one sample: ops/blas writes the whole matrix.
+		var zero T
+		switch any(zero).(type) {
+		case float32:
+			blas.Im2col32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)))
+		default:
+			blas.Im2col64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)))
+		}
+		return
+	}
 	for ch := 0; ch < d.c; ch++ {
 		xc := x[ch*d.h*d.w : (ch+1)*d.h*d.w]
 		for p := 0; p < g.kh; p++ {

@@ -14,7 +14,7 @@ TEXT ·addBlockAVX512S(SB), NOSPLIT, $0-56
 	MOVQ rows+32(FP), CX
 	MOVQ nv+40(FP), DX
 	MOVQ tail+48(FP), AX
-	KMOVQ AX, K1
+	KMOVW AX, K1
 	SHLQ $2, R8
 	SHLQ $2, R9
 
@@ -64,7 +64,7 @@ TEXT ·addBlockAVX512D(SB), NOSPLIT, $0-56
 	MOVQ rows+32(FP), CX
 	MOVQ nv+40(FP), DX
 	MOVQ tail+48(FP), AX
-	KMOVQ AX, K1
+	KMOVW AX, K1
 	SHLQ $3, R8
 	SHLQ $3, R9
 

@@ -108,3 +108,49 @@ func TestAddBlock(t *testing.T) {
 	}()
 	AddBlock64(make([]float64, 9), 3, make([]float64, 8), 3, 3, 3)
 }
+
+// TestIm2col compares Im2col with a direct definition, with and without the
+// assembly, for widths around the vector sizes.
+func TestIm2col(t *testing.T) {
+	for _, asm := range []bool{true, false} {
+		save32, save64 := im2colAsm32, im2colAsm64
+		if !asm {
+			im2colAsm32, im2colAsm64 = im2colAsm[float32]{}, im2colAsm[float64]{}
+		}
+		for _, sz := range [][5]int{{1, 28, 28, 5, 5}, {20, 12, 12, 5, 5}, {3, 7, 20, 3, 2}, {2, 5, 40, 1, 3}, {1, 3, 3, 3, 3}, {2, 9, 25, 2, 9}} {
+			c, h, w, kh, kw := sz[0], sz[1], sz[2], sz[3], sz[4]
+			oh, ow := h-kh+1, w-kw+1
+			x32 := make([]float32, c*h*w)
+			x64 := make([]float64, c*h*w)
+			for i := range x32 {
+				x32[i], x64[i] = float32(i+1), float64(i+1)
+			}
+			n := c * kh * kw * oh * ow
+			col32 := make([]float32, n+1)
+			col64 := make([]float64, n+1)
+			col32[n], col64[n] = -7, -7
+			Im2col32(x32, c, h, w, kh, kw, col32[:n])
+			Im2col64(x64, c, h, w, kh, kw, col64[:n])
+			if col32[n] != -7 || col64[n] != -7 {
+				t.Fatalf("asm %t %v: wrote past the matrix", asm, sz)
+			}
+			for ch := 0; ch < c; ch++ {
+				for p := 0; p < kh; p++ {
+					for q := 0; q < kw; q++ {
+						row := (ch*kh+p)*kw + q
+						for i := 0; i < oh; i++ {
+							for j := 0; j < ow; j++ {
+								want := float64(ch*h*w + (i+p)*w + j + q + 1)
+								k := row*oh*ow + i*ow + j
+								if float64(col32[k]) != want || col64[k] != want {
+									t.Fatalf("asm %t %v: tap (%d,%d,%d) at (%d,%d): %v, %v, want %v", asm, sz, ch, p, q, i, j, col32[k], col64[k], want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		im2colAsm32, im2colAsm64 = save32, save64
+	}
+}
