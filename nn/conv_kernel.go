@@ -390,6 +390,19 @@ func im2colS1[T float](g convGeom, d convDims, x, col []T) {
 
 // col2imS1 is col2im for unit stride and dilation (see im2colS1).
 func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
+	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
+		// A valid convolution, one sample: ops/blas adds the whole matrix.
+		var zero T
+		switch any(zero).(type) {
+		case float32:
+			blas.Col2im32(unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float32)(unsafe.Pointer(&dx[0])), len(dx)))
+		default:
+			blas.Col2im64(unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float64)(unsafe.Pointer(&dx[0])), len(dx)))
+		}
+		return
+	}
 	for ch := 0; ch < d.c; ch++ {
 		xc := dx[ch*d.h*d.w : (ch+1)*d.h*d.w]
 		for p := 0; p < g.kh; p++ {

@@ -154,3 +154,53 @@ func TestIm2col(t *testing.T) {
 		im2colAsm32, im2colAsm64 = save32, save64
 	}
 }
+
+// TestCol2im compares Col2im with a direct definition (dx starts non-zero: it adds),
+// with and without the assembly, for widths around the vector sizes.
+func TestCol2im(t *testing.T) {
+	for _, asm := range []bool{true, false} {
+		save32, save64 := col2imAsm32, col2imAsm64
+		if !asm {
+			col2imAsm32, col2imAsm64 = col2imAsm[float32]{}, col2imAsm[float64]{}
+		}
+		for _, sz := range [][5]int{{1, 28, 28, 5, 5}, {20, 12, 12, 5, 5}, {3, 7, 20, 3, 2}, {2, 5, 40, 1, 3}, {1, 3, 3, 3, 3}, {2, 9, 25, 2, 9}, {1, 4, 17, 2, 2}, {2, 3, 16, 1, 1}} {
+			c, h, w, kh, kw := sz[0], sz[1], sz[2], sz[3], sz[4]
+			oh, ow := h-kh+1, w-kw+1
+			n := c * kh * kw * oh * ow
+			col32 := make([]float32, n)
+			col64 := make([]float64, n)
+			for i := range col32 {
+				// Small integers: every sum is exact in float32, whatever the order.
+				col32[i], col64[i] = float32(i%7+1), float64(i%7+1)
+			}
+			want := make([]float64, c*h*w+1)
+			for i := range want {
+				want[i] = 0.5
+			}
+			for ch := 0; ch < c; ch++ {
+				for p := 0; p < kh; p++ {
+					for q := 0; q < kw; q++ {
+						for i := 0; i < oh; i++ {
+							for j := 0; j < ow; j++ {
+								want[ch*h*w+(i+p)*w+j+q] += col64[(((ch*kh+p)*kw+q)*oh+i)*ow+j]
+							}
+						}
+					}
+				}
+			}
+			dx32 := make([]float32, len(want))
+			dx64 := make([]float64, len(want))
+			for i := range dx32 {
+				dx32[i], dx64[i] = 0.5, 0.5
+			}
+			Col2im32(col32, c, h, w, kh, kw, dx32[:c*h*w])
+			Col2im64(col64, c, h, w, kh, kw, dx64[:c*h*w])
+			for i, wv := range want {
+				if float64(dx32[i]) != wv || dx64[i] != wv {
+					t.Fatalf("asm %t %v: dx[%d] = %v, %v, want %v", asm, sz, i, dx32[i], dx64[i], wv)
+				}
+			}
+		}
+		col2imAsm32, col2imAsm64 = save32, save64
+	}
+}

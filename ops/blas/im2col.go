@@ -58,3 +58,80 @@ func im2col[T float](as *im2colAsm[T], x []T, c, h, w, kh, kw int, col []T) {
 		}
 	}
 }
+
+// Col2im32 adds the im2col matrix col (laid out as Im2col32 writes it) back into the
+// image dx, c planes of h x w: dx[ch][i+p][j+q] += col[(ch, p, q)][i][j], the gradient
+// of Im2col32. With AVX-512, each vector of a dx row gets its kw contributions summed
+// in a register (loaded shifted by masked moves) before one add to memory: the
+// overlapping adds of neighbouring taps would otherwise wait on each other. It panics
+// if the sizes do not fit.
+func Col2im32(col []float32, c, h, w, kh, kw int, dx []float32) {
+	col2im(&col2imAsm32, col, c, h, w, kh, kw, dx)
+}
+
+// Col2im64 is Col2im32 for float64.
+func Col2im64(col []float64, c, h, w, kh, kw int, dx []float64) {
+	col2im(&col2imAsm64, col, c, h, w, kh, kw, dx)
+}
+
+// col2imAsm is an assembly Col2im for vectors of v values (fn nil: none).
+type col2imAsm[T float] struct {
+	fn func(col, dx *T, c, kh, kw, oh, nchunk int, masks, smasks *uint16, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
+	v  int
+}
+
+// Set by init where the CPU runs them; tests clear them to cover the Go loop.
+var (
+	col2imAsm32 col2imAsm[float32]
+	col2imAsm64 col2imAsm[float64]
+)
+
+func col2im[T float](as *col2imAsm[T], col []T, c, h, w, kh, kw int, dx []T) {
+	oh, ow := h-kh+1, w-kw+1
+	if c <= 0 || kh <= 0 || kw <= 0 || oh <= 0 || ow <= 0 {
+		panic("blas: Col2im: bad sizes")
+	}
+	if len(dx) < c*h*w || len(col) < c*kh*kw*oh*ow {
+		panic("blas: Col2im: slice too short")
+	}
+	if as.fn != nil {
+		v := as.v
+		nchunk := (w + v - 1) / v
+		// masks[q*nchunk+k]: the lanes L of dx chunk k (column v*k+L) that tap column
+		// q reaches, 0 <= v*k+L-q < ow; then smasks[k]: the lanes inside the row.
+		var buf [64]uint16
+		masks := buf[:0]
+		if n := (kw + 1) * nchunk; n > len(buf) {
+			masks = make([]uint16, 0, n)
+		}
+		for q := 0; q < kw; q++ {
+			for k := 0; k < nchunk; k++ {
+				lo, hi := q-v*k, ow+q-v*k
+				masks = append(masks, uint16(laneMask(hi, v)&^laneMask(lo, v)))
+			}
+		}
+		for k := 0; k < nchunk; k++ {
+			masks = append(masks, uint16(laneMask(w-v*k, v)))
+		}
+		var zero T
+		es := int(unsafe.Sizeof(zero))
+		as.fn(&col[0], &dx[0], c, kh, kw, oh, nchunk, &masks[0], &masks[kw*nchunk],
+			w*es, ow*es, (oh*ow-1)*es, kw*oh*ow*es, h*w*es, (oh-1)*w*es, 2*nchunk, 2*kw*nchunk)
+		return
+	}
+	src := col
+	for ch := 0; ch < c; ch++ {
+		plane := dx[ch*h*w : (ch+1)*h*w]
+		for p := 0; p < kh; p++ {
+			for q := 0; q < kw; q++ {
+				for i := 0; i < oh; i++ {
+					row := plane[(p+i)*w+q : (p+i)*w+q+ow]
+					for j, v := range src[:ow] {
+						row[j] += v
+					}
+					src = src[ow:]
+				}
+			}
+		}
+	}
+}
