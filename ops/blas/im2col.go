@@ -74,9 +74,11 @@ func Col2im64(col []float64, c, h, w, kh, kw int, dx []float64) {
 	col2im(&col2imAsm64, col, c, h, w, kh, kw, dx)
 }
 
-// col2imAsm is an assembly Col2im for vectors of v values (fn nil: none).
+// col2imAsm says whether the assembly Col2im runs here, for vectors of v values. It
+// is called directly (col2imS, col2imD), not through a func value, so that the masks
+// it reads can stay on the caller's stack.
 type col2imAsm[T float] struct {
-	fn func(col, dx *T, c, kh, kw, oh, nchunk int, masks, smasks *uint16, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
+	ok bool
 	v  int
 }
 
@@ -94,7 +96,7 @@ func col2im[T float](as *col2imAsm[T], col []T, c, h, w, kh, kw int, dx []T) {
 	if len(dx) < c*h*w || len(col) < c*kh*kw*oh*ow {
 		panic("blas: Col2im: slice too short")
 	}
-	if as.fn != nil {
+	if as.ok {
 		v := as.v
 		nchunk := (w + v - 1) / v
 		// masks[q*nchunk+k]: the lanes L of dx chunk k (column v*k+L) that tap column
@@ -115,8 +117,14 @@ func col2im[T float](as *col2imAsm[T], col []T, c, h, w, kh, kw int, dx []T) {
 		}
 		var zero T
 		es := int(unsafe.Sizeof(zero))
-		as.fn(&col[0], &dx[0], c, kh, kw, oh, nchunk, &masks[0], &masks[kw*nchunk],
-			w*es, ow*es, (oh*ow-1)*es, kw*oh*ow*es, h*w*es, (oh-1)*w*es, 2*nchunk, 2*kw*nchunk)
+		m, sm := &masks[0], &masks[kw*nchunk]
+		strides := [...]int{w * es, ow * es, (oh*ow - 1) * es, kw * oh * ow * es, h * w * es, (oh - 1) * w * es, 2 * nchunk, 2 * kw * nchunk}
+		switch any(zero).(type) {
+		case float32:
+			col2imS((*float32)(unsafe.Pointer(&col[0])), (*float32)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+		default:
+			col2imD((*float64)(unsafe.Pointer(&col[0])), (*float64)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+		}
 		return
 	}
 	src := col
