@@ -3,7 +3,10 @@ package nn
 import (
 	"runtime"
 	"sync"
+	"unsafe"
 
+	"github.com/gradflow/gradflow/ops/blas"
+	gblas "gonum.org/v1/gonum/blas"
 	"gorgonia.org/tensor"
 )
 
@@ -31,6 +34,37 @@ func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	default:
 		bl.Sgemm('T', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 	}
+}
+
+// serial returns gemm made to run on the calling goroutine alone when the BLAS is
+// gradflow's ops/blas (whose Threads field caps its goroutines); other BLAS are used
+// as they are.
+func serial[T float](gemm gemmFunc[T]) gemmFunc[T] {
+	impl, ok := tensor.WhichBLAS().(blas.Implementation)
+	if !ok || impl.Threads == 1 {
+		return gemm
+	}
+	impl.Threads = 1
+	switch any(T(0)).(type) {
+	case float32:
+		g := func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			impl.Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		}
+		return any(gemmFunc[float32](g)).(gemmFunc[T])
+	default:
+		g := func(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+			impl.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		}
+		return any(gemmFunc[float64](g)).(gemmFunc[T])
+	}
+}
+
+// trans is the BLAS transpose flag for t.
+func trans(t bool) gblas.Transpose {
+	if t {
+		return gblas.Trans
+	}
+	return gblas.NoTrans
 }
 
 func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -69,11 +103,28 @@ func newConvDims(g convGeom, x, w tensor.Shape) convDims {
 	return d
 }
 
-// The three passes work on the im2col matrix of a chunk of the batch, COL (C*kH*kW
+// Small samples (MNIST-sized images) go one sample at a time (perSample); larger
+// ones in chunks of the batch. In the batched path the three passes work on the im2col matrix of a chunk of the batch, COL (C*kH*kW
 // rows, chunk*H'*W' columns, sample n of the chunk in columns [n*H'*W', (n+1)*H'*W')),
 // so that each pass is one large GEMM per chunk, which the BLAS runs in parallel and
 // near its peak, rather than N small ones. im2col, col2im and the layout changes
 // between (N, O, H'*W') and (O, chunk*H'*W') run over samples in parallel.
+
+// sampleColBudget is the largest one-sample im2col matrix (in elements; 1 MiB of
+// float32) for which the passes go one sample at a time: each worker writes a sample's
+// COL into its own buffer, which stays in its core's cache, and multiplies it on its
+// own (a serial GEMM, since the workers already use every core). Larger samples use
+// the batched path. (A variable so that tests can run both.)
+var sampleColBudget = 1 << 18
+
+// perSample reports whether the passes go one sample at a time.
+func (d convDims) perSample() bool { return d.ckk*d.hw <= sampleColBudget }
+
+// sample returns d for one sample's im2col matrix: rows H'*W' apart.
+func (d convDims) sample() convDims {
+	d.chunk, d.ld = 1, d.hw
+	return d
+}
 
 // forChunks calls fn(first, count) for consecutive chunks of samples.
 func (d convDims) forChunks(fn func(first, count int)) {
@@ -98,6 +149,28 @@ func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]
 	var bd []T
 	if b != nil {
 		bd = b.Data().([]T)
+	}
+	if d.perSample() {
+		// The GEMM packs its A operand by transposing unless A is given transposed:
+		// Wᵀ once here saves transposing W for every sample.
+		wt := getBuf[T](d.ckk * d.o)
+		defer putBuf(wt)
+		transpose(wd, d.o, d.ckk, wt)
+		ds, mul := d.sample(), serial(gemm)
+		size := d.c * d.h * d.w
+		forSamples[T](d.n, d.ckk*d.hw, func(col []T, i int) {
+			im2col(g, ds, xd[i*size:(i+1)*size], col)
+			yi := yd[i*d.o*d.hw : (i+1)*d.o*d.hw]
+			var beta T
+			if bd != nil {
+				for oc, bv := range bd {
+					fill(yi[oc*d.hw:(oc+1)*d.hw], bv)
+				}
+				beta = 1
+			}
+			mul(true, false, d.o, d.hw, d.ckk, wt, d.o, col, d.hw, beta, yi, d.hw)
+		})
+		return
 	}
 	col, tmp := getBuf[T](d.ckk*d.ld), getBuf[T](d.o*d.ld)
 	defer putBuf(col)
@@ -137,11 +210,22 @@ func batchMajor[T float](d convDims, dy, t []T, s0, nc int) {
 func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T]) {
 	d := newConvDims(g, dx.Shape(), w.Shape())
 	wd, dyd, dxd := w.Data().([]T), dy.Data().([]T), dx.Data().([]T)
+	size := d.c * d.h * d.w
+	if d.perSample() {
+		// op(A) = Wᵀ: the GEMM packs a transposed A by copying.
+		ds, mul := d.sample(), serial(gemm)
+		forSamples[T](d.n, d.ckk*d.hw, func(dcol []T, i int) {
+			mul(true, false, d.ckk, d.hw, d.o, wd, d.ckk, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
+			dxi := dxd[i*size : (i+1)*size]
+			clear(dxi)
+			col2im(g, ds, dcol, dxi)
+		})
+		return
+	}
 	dyt, dcol := getBuf[T](d.o*d.ld), getBuf[T](d.ckk*d.ld)
 	defer putBuf(dyt)
 	defer putBuf(dcol)
 	clear(dxd)
-	size := d.c * d.h * d.w
 	d.forChunks(func(s0, nc int) {
 		batchMajor(d, dyd, dyt, s0, nc)
 		gemm(true, false, d.ckk, nc*d.hw, d.o, wd, d.ckk, dyt, d.ld, 0, dcol, d.ld)
@@ -155,6 +239,10 @@ func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T
 func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[T]) {
 	d := newConvDims(g, x.Shape(), dw.Shape())
 	xd, dyd, dwd := x.Data().([]T), dy.Data().([]T), dw.Data().([]T)
+	if d.perSample() {
+		convWeightGradSamples(g, d, xd, dyd, dwd, gemm)
+		return
+	}
 	col, dyt := getBuf[T](d.ckk*d.ld), getBuf[T](d.o*d.ld)
 	defer putBuf(col)
 	defer putBuf(dyt)
@@ -167,9 +255,65 @@ func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[
 	})
 }
 
+// convWeightGradSamples is convWeightGrad one sample at a time: each worker adds
+// dy[i] · COL(x[i])ᵀ for its samples into its own partial sum, in a fixed order, and
+// the partial sums are added in worker order, so the result is the same every run.
+func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, gemm gemmFunc[T]) {
+	ds, mul := d.sample(), serial(gemm)
+	size, nw := d.c*d.h*d.w, d.o*d.ckk
+	k := workers(d.n)
+	parts := getBuf[T](k * nw)
+	defer putBuf(parts)
+	var wg sync.WaitGroup
+	for wk := 0; wk < k; wk++ {
+		wg.Add(1)
+		go func(wk int) {
+			defer wg.Done()
+			col := getBuf[T](d.ckk * d.hw)
+			defer putBuf(col)
+			part := dwd
+			if wk > 0 {
+				part = parts[wk*nw : (wk+1)*nw]
+			}
+			var beta T
+			for i := wk; i < d.n; i += k {
+				im2col(g, ds, xd[i*size:(i+1)*size], col)
+				mul(false, true, d.o, d.ckk, d.hw, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, col, d.hw, beta, part, d.ckk)
+				beta = 1
+			}
+		}(wk)
+	}
+	wg.Wait()
+	for wk := 1; wk < k; wk++ {
+		for j, v := range parts[wk*nw : (wk+1)*nw] {
+			dwd[j] += v
+		}
+	}
+}
+
+// transpose writes the transpose of the r x c row-major matrix a into t (c x r).
+func transpose[T float](a []T, r, c int, t []T) {
+	for i := 0; i < r; i++ {
+		for j, v := range a[i*c : (i+1)*c] {
+			t[j*r+i] = v
+		}
+	}
+}
+
+// fill sets every element of s to v.
+func fill[T float](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
 // im2col fills one sample's block of COL from x (c, h, w): col starts at the block's
 // first column; rows are d.ld apart.
 func im2col[T float](g convGeom, d convDims, x, col []T) {
+	if g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 {
+		im2colS1(g, d, x, col)
+		return
+	}
 	for ch := 0; ch < d.c; ch++ {
 		xc := x[ch*d.h*d.w : (ch+1)*d.h*d.w]
 		for p := 0; p < g.kh; p++ {
@@ -200,9 +344,127 @@ func im2col[T float](g convGeom, d convDims, x, col []T) {
 	}
 }
 
+// im2colS1 is im2col for unit stride and dilation, the common case: the rows of a
+// tap's block are runs of the input rows, copied (and in col2im added) as one block
+// with vector instructions.
+func im2colS1[T float](g convGeom, d convDims, x, col []T) {
+	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
+		// A valid convolution, one sample: ops/blas writes the whole matrix.
+		var zero T
+		switch any(zero).(type) {
+		case float32:
+			blas.Im2col32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)))
+		default:
+			blas.Im2col64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)))
+		}
+		return
+	}
+	for ch := 0; ch < d.c; ch++ {
+		xc := x[ch*d.h*d.w : (ch+1)*d.h*d.w]
+		for p := 0; p < g.kh; p++ {
+			h0 := p - g.ph
+			ilo, ihi := validRange(h0, 1, d.h, d.oh)
+			for q := 0; q < g.kw; q++ {
+				row := col[((ch*g.kh+p)*g.kw+q)*d.ld:][:d.hw]
+				w0 := q - g.pw
+				lo, hi := validRange(w0, 1, d.w, d.ow)
+				if lo >= hi || ilo >= ihi {
+					clear(row)
+					continue
+				}
+				clear(row[:ilo*d.ow])
+				clear(row[ihi*d.ow:])
+				if lo > 0 || hi < d.ow {
+					for i := ilo; i < ihi; i++ {
+						clear(row[i*d.ow : i*d.ow+lo])
+						clear(row[i*d.ow+hi : (i+1)*d.ow])
+					}
+				}
+				copyBlock(row[ilo*d.ow+lo:], d.ow, xc[(ilo+h0)*d.w+w0+lo:], d.w, ihi-ilo, hi-lo)
+			}
+		}
+	}
+}
+
+// col2imS1 is col2im for unit stride and dilation (see im2colS1).
+func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
+	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
+		// A valid convolution, one sample: ops/blas adds the whole matrix.
+		var zero T
+		switch any(zero).(type) {
+		case float32:
+			blas.Col2im32(unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float32)(unsafe.Pointer(&dx[0])), len(dx)))
+		default:
+			blas.Col2im64(unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
+				unsafe.Slice((*float64)(unsafe.Pointer(&dx[0])), len(dx)))
+		}
+		return
+	}
+	for ch := 0; ch < d.c; ch++ {
+		xc := dx[ch*d.h*d.w : (ch+1)*d.h*d.w]
+		for p := 0; p < g.kh; p++ {
+			h0 := p - g.ph
+			ilo, ihi := validRange(h0, 1, d.h, d.oh)
+			for q := 0; q < g.kw; q++ {
+				row := col[((ch*g.kh+p)*g.kw+q)*d.ld:][:d.hw]
+				w0 := q - g.pw
+				lo, hi := validRange(w0, 1, d.w, d.ow)
+				if lo >= hi {
+					continue
+				}
+				if ilo < ihi {
+					addBlock(xc[(ilo+h0)*d.w+w0+lo:], d.w, row[ilo*d.ow+lo:], d.ow, ihi-ilo, hi-lo)
+				}
+			}
+		}
+	}
+}
+
+// copyBlock copies the rows x cols block of src (row stride lds) into dst (row stride
+// ldd) with ops/blas's vector moves (a copy call per row of a few values costs more
+// than the copy).
+func copyBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		blas.CopyBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	default:
+		blas.CopyBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	}
+}
+
+// addBlock adds the rows x cols block of src (row stride lds) into dst (row stride
+// ldd) with ops/blas's vector adds.
+func addBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		blas.AddBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	default:
+		blas.AddBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
+			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	}
+}
+
 // col2im adds one sample's block of COL (laid out as for im2col) into the sample's
 // gradient dx (c, h, w): the transpose of im2col.
 func col2im[T float](g convGeom, d convDims, col, dx []T) {
+	if g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 {
+		col2imS1(g, d, col, dx)
+		return
+	}
 	for ch := 0; ch < d.c; ch++ {
 		xc := dx[ch*d.h*d.w : (ch+1)*d.h*d.w]
 		for p := 0; p < g.kh; p++ {
@@ -246,11 +508,12 @@ func validRange(w0, stride, w, ow int) (lo, hi int) {
 func workers(n int) int { return max(1, min(n, runtime.GOMAXPROCS(0))) }
 
 // forSamples calls fn(buf, i) for every sample i < n on parallel workers, each with
-// its own scratch buffer of bufSize elements.
+// its own scratch buffer of bufSize elements (arbitrary contents, from getBuf).
 func forSamples[T float](n, bufSize int, fn func(buf []T, i int)) {
 	k := workers(n)
 	if k == 1 {
-		buf := make([]T, bufSize)
+		buf := getBuf[T](bufSize)
+		defer putBuf(buf)
 		for i := 0; i < n; i++ {
 			fn(buf, i)
 		}
@@ -261,7 +524,8 @@ func forSamples[T float](n, bufSize int, fn func(buf []T, i int)) {
 		wg.Add(1)
 		go func(wk int) {
 			defer wg.Done()
-			buf := make([]T, bufSize)
+			buf := getBuf[T](bufSize)
+			defer putBuf(buf)
 			for i := wk; i < n; i += k {
 				fn(buf, i)
 			}

@@ -329,16 +329,33 @@ func (op channelSumOp) Hashcode() uint32      { return hashString(op.String()) }
 func (op channelSumOp) String() string        { return "nn.ChannelSum{}" }
 
 // channelSum writes the sums of x, viewed as (n, c, inner), over n and inner into out.
+// Channels are split between the workers; each sum runs in float64 over four
+// independent partial sums (a single running sum waits for every add to finish).
 func channelSum[T float](x, out []T, n, c, inner int) {
-	for ch := 0; ch < c; ch++ {
-		var s float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*inner : (i*c+ch+1)*inner] {
-				s += float64(v)
+	sum := func(c0, c1 int) {
+		for ch := c0; ch < c1; ch++ {
+			var s0, s1, s2, s3 float64
+			for i := 0; i < n; i++ {
+				v := x[(i*c+ch)*inner : (i*c+ch+1)*inner]
+				j := 0
+				for ; j+4 <= len(v); j += 4 {
+					s0 += float64(v[j])
+					s1 += float64(v[j+1])
+					s2 += float64(v[j+2])
+					s3 += float64(v[j+3])
+				}
+				for ; j < len(v); j++ {
+					s0 += float64(v[j])
+				}
 			}
+			out[ch] = T((s0 + s1) + (s2 + s3))
 		}
-		out[ch] = T(s)
 	}
+	if n*c*inner < 1<<16 {
+		sum(0, c)
+		return
+	}
+	forRanges(c, sum)
 }
 
 // shapesOf returns the shapes given to InferShape.

@@ -180,11 +180,13 @@ func mustLayer[L Layer](l L, err error) (Layer, string, error) {
 	return l, "", nil
 }
 
-// TestConv2DChunks forces the op to split the batch into several im2col matrices and
-// checks the gradients and the golden values again.
+// TestConv2DChunks forces the op's batched path (the other tests' images are small
+// enough for the one-sample-at-a-time path) and to split the batch into several im2col
+// matrices, and checks the gradients and the golden values again.
 func TestConv2DChunks(t *testing.T) {
-	defer func(b int) { colBudget = b }(colBudget)
+	defer func(b, s int) { colBudget, sampleColBudget = b, s }(colBudget, sampleColBudget)
 	colBudget = 100 // one or two samples per chunk in these cases
+	sampleColBudget = 0
 	for _, dt := range dtypes {
 		for _, c := range convCases[:3] {
 			t.Run(dt.String()+"/"+c.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"sync"
 
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -174,57 +175,97 @@ func maxPoolGeneral[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) 
 
 // maxPool2x2 is maxPool for the most common pooling, 2x2 windows at stride 2 without
 // padding, where no window is clipped: four loads per output instead of the general
-// loops. Its results are the general path's: NaN propagates, and the gradient goes to
-// the first maximum (TestMaxPool2x2MatchesGeneral).
+// loops, and no branch on the data. Its results are the general path's: NaN
+// propagates, and the gradient goes to the first maximum (TestMaxPool2x2MatchesGeneral).
+// Each worker takes a contiguous range of planes, so that two cores never write the
+// same cache line of small planes (LeNet's second pooling has 4x4 outputs, one line).
 func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 	h, w := s[2], s[3]
 	oh, ow := h/2, w/2
-	forSamples[T](s[0]*s[1], 0, func(_ []T, plane int) {
-		xp := x[plane*h*w : (plane+1)*h*w]
-		yp := y[plane*oh*ow : (plane+1)*oh*ow]
-		for i := 0; i < oh; i++ {
-			r0 := xp[2*i*w : 2*i*w+w]
-			r1 := xp[(2*i+1)*w : (2*i+1)*w+w]
-			yr := yp[i*ow : (i+1)*ow]
+	forRanges(s[0]*s[1], func(p0, p1 int) {
+		for plane := p0; plane < p1; plane++ {
+			xp := x[plane*h*w : (plane+1)*h*w]
+			yp := y[plane*oh*ow : (plane+1)*oh*ow]
 			if dx == nil {
-				for j := range yr {
-					// The builtin max is branch-free and propagates NaN.
-					yr[j] = max(max(r0[2*j], r0[2*j+1]), max(r1[2*j], r1[2*j+1]))
+				for i := 0; i < oh; i++ {
+					r0 := xp[2*i*w : 2*i*w+2*ow]
+					r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
+					yr := yp[i*ow : (i+1)*ow]
+					for j := range yr {
+						// The builtin max is branch-free and propagates NaN.
+						yr[j] = max(max(r0[2*j], r0[2*j+1]), max(r1[2*j], r1[2*j+1]))
+					}
 				}
 				continue
 			}
-			dyr := dy[plane*oh*ow+i*ow : plane*oh*ow+(i+1)*ow]
+			dyp := dy[plane*oh*ow : (plane+1)*oh*ow]
 			dxp := dx[plane*h*w : (plane+1)*h*w]
-			for j, t := range yr {
-				a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
-				idx := -1
-				if t == t {
-					switch t {
-					case a:
-						idx = 2*i*w + 2*j
-					case b:
-						idx = 2*i*w + 2*j + 1
-					case c:
-						idx = (2*i+1)*w + 2*j
-					case d:
-						idx = (2*i+1)*w + 2*j + 1
-					}
-				} else { // a NaN window: its first NaN
-					switch {
-					case a != a:
-						idx = 2*i*w + 2*j
-					case b != b:
-						idx = 2*i*w + 2*j + 1
-					case c != c:
-						idx = (2*i+1)*w + 2*j
-					case d != d:
-						idx = (2*i+1)*w + 2*j + 1
-					}
-				}
-				if idx >= 0 { // always, unless x changed since y was computed
-					dxp[idx] += dyr[j]
+			for i := 0; i < oh; i++ {
+				r0 := xp[2*i*w : 2*i*w+2*ow]
+				r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
+				yr := yp[i*ow : (i+1)*ow]
+				dyr := dyp[i*ow : (i+1)*ow]
+				for j, t := range yr {
+					k := firstOf(r0[2*j], r0[2*j+1], r1[2*j], t)
+					dxp[(2*i+k>>1)*w+2*j+k&1] += dyr[j]
 				}
 			}
 		}
 	})
+}
+
+// firstOf returns the index of the first of a, b, c equal to t, and 3 (the window's
+// last element) when none is; for a NaN t, of the first NaN. Written so that the
+// compiler selects with conditional moves, not branches on the data (inlined into a
+// loop it would branch, and mispredict about every other window).
+//
+//go:noinline
+func firstOf[T float](a, b, c, t T) int {
+	if t != t {
+		return firstNaN(a, b, c)
+	}
+	k := 3
+	if c == t {
+		k = 2
+	}
+	if b == t {
+		k = 1
+	}
+	if a == t {
+		k = 0
+	}
+	return k
+}
+
+// firstNaN returns the index of the first NaN among a, b, c, and 3 (the window's last
+// element) when none is.
+func firstNaN[T float](a, b, c T) int {
+	switch {
+	case a != a:
+		return 0
+	case b != b:
+		return 1
+	case c != c:
+		return 2
+	}
+	return 3
+}
+
+// forRanges splits [0, n) into one contiguous range per worker and calls fn on each
+// in parallel.
+func forRanges(n int, fn func(lo, hi int)) {
+	k := workers(n)
+	if k == 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for wk := 0; wk < k; wk++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(wk*n/k, (wk+1)*n/k)
+	}
+	wg.Wait()
 }

@@ -1,0 +1,28 @@
+//go:build amd64 && !purego
+
+package blas
+
+// Implemented in col2im_amd64.s.
+//
+//go:noescape
+func col2imAVX512S(col, dx *float32, c, kh, kw, oh, nchunk int, masks, smasks *uint16, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
+
+//go:noescape
+func col2imAVX512D(col, dx *float64, c, kh, kw, oh, nchunk int, masks, smasks *uint16, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
+
+func init() {
+	if _, avx512 := cpuFeatures(); avx512 {
+		col2imAsm32 = col2imAsm[float32]{ok: true, v: 16}
+		col2imAsm64 = col2imAsm[float64]{ok: true, v: 8}
+	}
+}
+
+// col2imS and col2imD call the assembly; st holds its byte strides rowB, owB, qstepB,
+// pB, planeB, backB, nchB and qmB.
+func col2imS(col, dx *float32, c, kh, kw, oh, nchunk int, masks, smasks *uint16, st [8]int) {
+	col2imAVX512S(col, dx, c, kh, kw, oh, nchunk, masks, smasks, st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7])
+}
+
+func col2imD(col, dx *float64, c, kh, kw, oh, nchunk int, masks, smasks *uint16, st [8]int) {
+	col2imAVX512D(col, dx, c, kh, kw, oh, nchunk, masks, smasks, st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7])
+}

@@ -1,0 +1,145 @@
+package blas
+
+import "unsafe"
+
+// Im2col32 writes the im2col matrix of a valid convolution (unit stride and dilation,
+// no padding) of the image x, c planes of h x w, with a kh x kw kernel: one row per
+// tap (channel, kernel row, kernel column), in that order, each holding the oh x ow
+// block of its plane that the tap meets (oh = h-kh+1, ow = w-kw+1), row after row.
+// col must hold c*kh*kw*oh*ow values. With AVX-512 the whole matrix is written by one
+// assembly loop of masked vector moves; nn's convolution uses it for small images,
+// whose rows of a few values make a copy call per row slow. It panics if the sizes do
+// not fit.
+func Im2col32(x []float32, c, h, w, kh, kw int, col []float32) {
+	im2col(&im2colAsm32, x, c, h, w, kh, kw, col)
+}
+
+// Im2col64 is Im2col32 for float64.
+func Im2col64(x []float64, c, h, w, kh, kw int, col []float64) {
+	im2col(&im2colAsm64, x, c, h, w, kh, kw, col)
+}
+
+// im2colAsm is an assembly Im2col for vectors of v values (fn nil: none).
+type im2colAsm[T float] struct {
+	fn func(x, col *T, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
+	v  int
+}
+
+// Set by init where the CPU runs them; tests clear them to cover the Go loop.
+var (
+	im2colAsm32 im2colAsm[float32]
+	im2colAsm64 im2colAsm[float64]
+)
+
+func im2col[T float](as *im2colAsm[T], x []T, c, h, w, kh, kw int, col []T) {
+	oh, ow := h-kh+1, w-kw+1
+	if c <= 0 || kh <= 0 || kw <= 0 || oh <= 0 || ow <= 0 {
+		panic("blas: Im2col: bad sizes")
+	}
+	if len(x) < c*h*w || len(col) < c*kh*kw*oh*ow {
+		panic("blas: Im2col: slice too short")
+	}
+	if as.fn != nil {
+		tail := ow % as.v
+		var zero T
+		as.fn(&x[0], &col[0], c, h, w, kh, kw, oh, ow, ow/as.v, laneMask(tail, as.v), tail*int(unsafe.Sizeof(zero)))
+		return
+	}
+	dst := col
+	for ch := 0; ch < c; ch++ {
+		plane := x[ch*h*w : (ch+1)*h*w]
+		for p := 0; p < kh; p++ {
+			for q := 0; q < kw; q++ {
+				for i := 0; i < oh; i++ {
+					copy(dst[:ow], plane[(p+i)*w+q:])
+					dst = dst[ow:]
+				}
+			}
+		}
+	}
+}
+
+// Col2im32 adds the im2col matrix col (laid out as Im2col32 writes it) back into the
+// image dx, c planes of h x w: dx[ch][i+p][j+q] += col[(ch, p, q)][i][j], the gradient
+// of Im2col32. With AVX-512, each vector of a dx row gets its kw contributions summed
+// in a register (loaded shifted by masked moves) before one add to memory: the
+// overlapping adds of neighbouring taps would otherwise wait on each other. It panics
+// if the sizes do not fit.
+func Col2im32(col []float32, c, h, w, kh, kw int, dx []float32) {
+	col2im(&col2imAsm32, col, c, h, w, kh, kw, dx)
+}
+
+// Col2im64 is Col2im32 for float64.
+func Col2im64(col []float64, c, h, w, kh, kw int, dx []float64) {
+	col2im(&col2imAsm64, col, c, h, w, kh, kw, dx)
+}
+
+// col2imAsm says whether the assembly Col2im runs here, for vectors of v values. It
+// is called directly (col2imS, col2imD), not through a func value, so that the masks
+// it reads can stay on the caller's stack.
+type col2imAsm[T float] struct {
+	ok bool
+	v  int
+}
+
+// Set by init where the CPU runs them; tests clear them to cover the Go loop.
+var (
+	col2imAsm32 col2imAsm[float32]
+	col2imAsm64 col2imAsm[float64]
+)
+
+func col2im[T float](as *col2imAsm[T], col []T, c, h, w, kh, kw int, dx []T) {
+	oh, ow := h-kh+1, w-kw+1
+	if c <= 0 || kh <= 0 || kw <= 0 || oh <= 0 || ow <= 0 {
+		panic("blas: Col2im: bad sizes")
+	}
+	if len(dx) < c*h*w || len(col) < c*kh*kw*oh*ow {
+		panic("blas: Col2im: slice too short")
+	}
+	if as.ok {
+		v := as.v
+		nchunk := (w + v - 1) / v
+		// masks[q*nchunk+k]: the lanes L of dx chunk k (column v*k+L) that tap column
+		// q reaches, 0 <= v*k+L-q < ow; then smasks[k]: the lanes inside the row.
+		var buf [64]uint16
+		masks := buf[:0]
+		if n := (kw + 1) * nchunk; n > len(buf) {
+			masks = make([]uint16, 0, n)
+		}
+		for q := 0; q < kw; q++ {
+			for k := 0; k < nchunk; k++ {
+				lo, hi := q-v*k, ow+q-v*k
+				masks = append(masks, uint16(laneMask(hi, v)&^laneMask(lo, v)))
+			}
+		}
+		for k := 0; k < nchunk; k++ {
+			masks = append(masks, uint16(laneMask(w-v*k, v)))
+		}
+		var zero T
+		es := int(unsafe.Sizeof(zero))
+		m, sm := &masks[0], &masks[kw*nchunk]
+		strides := [...]int{w * es, ow * es, (oh*ow - 1) * es, kw * oh * ow * es, h * w * es, (oh - 1) * w * es, 2 * nchunk, 2 * kw * nchunk}
+		switch any(zero).(type) {
+		case float32:
+			col2imS((*float32)(unsafe.Pointer(&col[0])), (*float32)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+		default:
+			col2imD((*float64)(unsafe.Pointer(&col[0])), (*float64)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+		}
+		return
+	}
+	src := col
+	for ch := 0; ch < c; ch++ {
+		plane := dx[ch*h*w : (ch+1)*h*w]
+		for p := 0; p < kh; p++ {
+			for q := 0; q < kw; q++ {
+				for i := 0; i < oh; i++ {
+					row := plane[(p+i)*w+q : (p+i)*w+q+ow]
+					for j, v := range src[:ow] {
+						row[j] += v
+					}
+					src = src[ow:]
+				}
+			}
+		}
+	}
+}

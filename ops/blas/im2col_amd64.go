@@ -1,0 +1,18 @@
+//go:build amd64 && !purego
+
+package blas
+
+// Implemented in im2col_amd64.s.
+//
+//go:noescape
+func im2colAVX512S(x, col *float32, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
+
+//go:noescape
+func im2colAVX512D(x, col *float64, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
+
+func init() {
+	if _, avx512 := cpuFeatures(); avx512 {
+		im2colAsm32 = im2colAsm[float32]{fn: im2colAVX512S, v: 16}
+		im2colAsm64 = im2colAsm[float64]{fn: im2colAVX512D, v: 8}
+	}
+}
