@@ -27,6 +27,10 @@
 //     Embedding (gather with a scatter-add backward), which gorgonia lacks.
 //   - Reshape, which copies: gorgonia's shares memory with its input, and an op after
 //     it whose backward works in place overwrites the input.
+//   - Linear (x·W + b as one node, backward by GEMMs with transpose flags), LinearReLU
+//     (with the ReLU fused) and ReLU (one branch-free node each way), which replace
+//     gorgonia's Mul, BroadcastAdd and Rectify for speed with the same values.
+//     IsReLU recognises their rectified outputs.
 //
 // docs/ops.md lists every gorgonia op gradflow uses, with the test that checks it or
 // the reason it is replaced.
