@@ -134,7 +134,7 @@ func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPaddin
 		return nil, err
 	}
 	// W_q, W_k, W_v through a (3, E, E) reshape: slice indices stay below 256, which
-	// gorgonia's slice hash needs (see splitGates).
+	// gorgonia's slice hash needs (see slice1).
 	w3, err := gorgonia.Reshape(w, tensor.Shape{3, e, e})
 	if err != nil {
 		return nil, err

@@ -62,28 +62,13 @@ func (p recurrentParams) list() []*graph.Param {
 	return []*graph.Param{p.wih, p.whh, p.bih, p.bhh}
 }
 
-// splitGates splits a (B, gates*H) pre-activation into gates (B, H) nodes. It goes
-// through a (B, gates, H) reshape so that every slice index is < gates: gorgonia's
-// slice op hashes its bounds as bytes, so slices of one node at offsets that differ
-// by 256 would be merged into one node. (gorgonia.Slice makes a copying node for the
-// leading nil; the gates share it.)
-func splitGates(n *gorgonia.Node, gates, batch, hidden int) ([]*gorgonia.Node, error) {
-	r, err := gorgonia.Reshape(n, tensor.Shape{batch, gates, hidden})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*gorgonia.Node, gates)
-	for k := range out {
-		if out[k], err = slice1(r, nil, gorgonia.S(k)); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // slice1 is gorgonia.Slice, fixed for results of one element: gorgonia's slice op
 // then returns a scalar value although the node's shape is (1, 1), and the next op
 // fails; a reshape to the node's own shape makes it a tensor again.
+//
+// gorgonia's slice op hashes its bounds as bytes, so slices of one node at offsets
+// that differ by 256 are merged into one node: slice through a reshape that keeps
+// every index below 256 (attention splits W_q, W_k, W_v through (3, E, E)).
 func slice1(n *gorgonia.Node, slices ...tensor.Slice) (*gorgonia.Node, error) {
 	s, err := gorgonia.Slice(n, slices...)
 	if err != nil || s.Shape().TotalSize() != 1 {
