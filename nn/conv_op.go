@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/chewxy/hm"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -46,20 +47,25 @@ func (c convGeom) outSize(h, w int) (int, int) {
 type conv2dOp struct {
 	convGeom
 	bias bool
+	out  *ops.Buffer // the output's memory, kept across runs (not in String)
 }
 
 // conv2dInputGradOp maps (w, dy) to dx of shape (N, C, h, w).
 type conv2dInputGradOp struct {
 	convGeom
 	h, w int
+	out  *ops.Buffer
 }
 
 // conv2dWeightGradOp maps (x, dy) to dw of shape (O, C, kH, kW).
-type conv2dWeightGradOp struct{ convGeom }
+type conv2dWeightGradOp struct {
+	convGeom
+	out *ops.Buffer
+}
 
 // channelSumOp maps dy of shape (N, C, ...) to its sums over every axis but 1: the
 // gradient of a per-channel bias.
-type channelSumOp struct{}
+type channelSumOp struct{ out *ops.Buffer }
 
 var (
 	_ gorgonia.Op   = conv2dOp{}
@@ -72,9 +78,9 @@ var (
 // conv2d applies the convolution op to x and w, and b when it is not nil.
 func conv2d(geom convGeom, x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if b == nil {
-		return gorgonia.ApplyOp(conv2dOp{convGeom: geom}, x, w)
+		return gorgonia.ApplyOp(conv2dOp{convGeom: geom, out: new(ops.Buffer)}, x, w)
 	}
-	return gorgonia.ApplyOp(conv2dOp{convGeom: geom, bias: true}, x, w, b)
+	return gorgonia.ApplyOp(conv2dOp{convGeom: geom, bias: true, out: new(ops.Buffer)}, x, w, b)
 }
 
 func (op conv2dOp) Arity() int {
@@ -130,7 +136,7 @@ func (op conv2dOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.New(tensor.WithShape(ys...), tensor.Of(ds[0].Dtype()))
+	y := op.out.Tensor(ds[0].Dtype(), ys)
 	var bias *tensor.Dense
 	if op.bias {
 		bias = ds[2]
@@ -167,18 +173,18 @@ func (op conv2dOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	}
 	x, w := inputs[0], inputs[1]
 	xs := x.Shape()
-	dx, err := gorgonia.ApplyOp(conv2dInputGradOp{convGeom: op.convGeom, h: xs[2], w: xs[3]}, w, grad)
+	dx, err := gorgonia.ApplyOp(conv2dInputGradOp{convGeom: op.convGeom, h: xs[2], w: xs[3], out: new(ops.Buffer)}, w, grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := gorgonia.ApplyOp(conv2dWeightGradOp{op.convGeom}, x, grad)
+	dw, err := gorgonia.ApplyOp(conv2dWeightGradOp{convGeom: op.convGeom, out: new(ops.Buffer)}, x, grad)
 	if err != nil {
 		return nil, err
 	}
 	if !op.bias {
 		return gorgonia.Nodes{dx, dw}, nil
 	}
-	db, err := gorgonia.ApplyOp(channelSumOp{}, grad)
+	db, err := gorgonia.ApplyOp(channelSumOp{out: new(ops.Buffer)}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +221,7 @@ func (op conv2dInputGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx := tensor.New(tensor.WithShape(xs...), tensor.Of(ds[0].Dtype()))
+	dx := op.out.Tensor(ds[0].Dtype(), xs)
 	switch ds[0].Dtype() {
 	case tensor.Float32:
 		convInputGrad(op.convGeom, ds[0], ds[1], dx, sgemm)
@@ -266,7 +272,7 @@ func (op conv2dWeightGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw := tensor.New(tensor.WithShape(ws...), tensor.Of(ds[0].Dtype()))
+	dw := op.out.Tensor(ds[0].Dtype(), ws)
 	switch ds[0].Dtype() {
 	case tensor.Float32:
 		convWeightGrad(op.convGeom, ds[0], ds[1], dw, sgemm)
@@ -310,7 +316,7 @@ func (op channelSumOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if s.Dims() < 2 {
 		return nil, errors.Errorf("nn: %v: input %v, want (N, C, ...)", op, s)
 	}
-	out := tensor.New(tensor.WithShape(s[1]), tensor.Of(ds[0].Dtype()))
+	out := op.out.Tensor(ds[0].Dtype(), tensor.Shape{s[1]})
 	inner := s.TotalSize() / (s[0] * s[1])
 	switch ds[0].Dtype() {
 	case tensor.Float32:

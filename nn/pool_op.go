@@ -14,6 +14,9 @@ import (
 // defaults filled in.
 type maxPoolParams struct {
 	Kernel, Stride, Padding [2]int
+	// Out is the output's memory, kept across runs; a new one per node (its address
+	// is part of the node's hash, so two poolings never merge).
+	Out *ops.Buffer
 }
 
 // The max-pooling op, declared with ops.Def. It replaces gorgonia.MaxPool2D, whose
@@ -32,7 +35,7 @@ var maxPoolDef = &ops.Def[maxPoolParams]{
 		if err != nil {
 			return nil, err
 		}
-		y := tensor.New(tensor.WithShape(s...), tensor.Of(x.Dtype()))
+		y := p.Out.Tensor(x.Dtype(), s)
 		if x.Dtype() == tensor.Float32 {
 			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), nil, nil)
 		} else {
@@ -41,7 +44,9 @@ var maxPoolDef = &ops.Def[maxPoolParams]{
 		return y, nil
 	},
 	Backward: func(p maxPoolParams, in []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
-		dx, err := maxPoolGradDef.Apply(p, in[0], y, dy)
+		gp := p
+		gp.Out = new(ops.Buffer)
+		dx, err := maxPoolGradDef.Apply(gp, in[0], y, dy)
 		return []*gorgonia.Node{dx}, err
 	},
 }
@@ -64,7 +69,12 @@ var maxPoolGradDef = &ops.Def[maxPoolParams]{
 	},
 	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x, y, dy := in[0], in[1], in[2]
-		dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+		dx := p.Out.Tensor(x.Dtype(), x.Shape())
+		if x.Dtype() == tensor.Float32 {
+			clear(dx.Float32s()) // the kernel adds into dx
+		} else {
+			clear(dx.Float64s())
+		}
 		if x.Dtype() == tensor.Float32 {
 			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), dy.Float32s(), dx.Float32s())
 		} else {

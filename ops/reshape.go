@@ -29,11 +29,15 @@ func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
 	if sameShape(s, x.Shape()) {
 		return x, nil
 	}
-	return reshapeDef.Apply(reshapeParams{Shape: s}, x)
+	return reshapeDef.Apply(reshapeParams{Shape: s, Out: new(Buffer)}, x)
 }
 
-// reshapeParams holds the output shape, -1 resolved.
-type reshapeParams struct{ Shape []int }
+// reshapeParams holds the output shape, -1 resolved, and the node's output memory,
+// kept across runs (a fresh allocation every run costs page faults on large tensors).
+type reshapeParams struct {
+	Shape []int
+	Out   *Buffer
+}
 
 // inferShape resolves a -1 in shape for an input of shape in and checks the size.
 func inferShape(in tensor.Shape, shape []int) (tensor.Shape, error) {
@@ -75,7 +79,12 @@ var reshapeDef = &Def[reshapeParams]{
 	},
 	Forward: func(p reshapeParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x := in[0]
-		y := newLike(x, p.Shape)
+		var y *tensor.Dense
+		if s := tensor.Shape(p.Shape); s.IsScalar() {
+			y = newLike(x, s) // gorgonia's scalars are special (see scalarDense)
+		} else {
+			y = p.Out.Tensor(x.Dtype(), s)
+		}
 		if x.Dtype() == tensor.Float32 {
 			copy(y.Float32s(), x.Float32s())
 		} else {
