@@ -70,10 +70,14 @@ var maxPoolGradDef = &ops.Def[maxPoolParams]{
 	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x, y, dy := in[0], in[1], in[2]
 		dx := p.Out.Tensor(x.Dtype(), x.Shape())
-		if x.Dtype() == tensor.Float32 {
-			clear(dx.Float32s()) // the kernel adds into dx
-		} else {
-			clear(dx.Float64s())
+		// The kernels add into dx, except the assembly 2x2 one, which assigns every
+		// element when no row or column is left out of the windows.
+		if s := x.Shape(); !(pool2Asm && p.is2x2() && s[2]%2 == 0 && s[3]%2 == 0) {
+			if x.Dtype() == tensor.Float32 {
+				clear(dx.Float32s())
+			} else {
+				clear(dx.Float64s())
+			}
 		}
 		if x.Dtype() == tensor.Float32 {
 			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), dy.Float32s(), dx.Float32s())
@@ -82,6 +86,11 @@ var maxPoolGradDef = &ops.Def[maxPoolParams]{
 		}
 		return dx, nil
 	},
+}
+
+// is2x2 reports whether p is 2x2 windows at stride 2 without padding (maxPool2x2).
+func (p maxPoolParams) is2x2() bool {
+	return p.Kernel == [2]int{2, 2} && p.Stride == [2]int{2, 2} && p.Padding == [2]int{}
 }
 
 // outShape is the output shape for input x (N, C, H, W).
@@ -108,7 +117,7 @@ func (p maxPoolParams) outShape(x tensor.Shape) (tensor.Shape, error) {
 // already found, a test that almost always fails the same way. Finding the argmax in
 // the forward instead would branch on random data, which made it three times slower.
 func maxPool[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) {
-	if p.Kernel == [2]int{2, 2} && p.Stride == [2]int{2, 2} && p.Padding == [2]int{} {
+	if p.is2x2() {
 		maxPool2x2(s, x, y, dy, dx)
 		return
 	}
@@ -192,6 +201,10 @@ func maxPoolGeneral[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) 
 func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 	h, w := s[2], s[3]
 	oh, ow := h/2, w/2
+	if pool2Asm {
+		maxPool2x2Asm(s, x, y, dy, dx)
+		return
+	}
 	forRanges(s[0]*s[1], func(p0, p1 int) {
 		for plane := p0; plane < p1; plane++ {
 			xp := x[plane*h*w : (plane+1)*h*w]
@@ -222,6 +235,75 @@ func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 			}
 		}
 	})
+}
+
+// pool2Asm is set where maxPool2x2Asm's AVX-512 kernels run.
+var pool2Asm bool
+
+// maxPool2x2Asm is maxPool2x2 with AVX-512 kernels, one call per pair of input rows:
+// 16 (float32) or 8 (float64) outputs a step, the last few under masks. The backward
+// assigns the four gradients of each window (its window's maximum gets dy, the others
+// 0) rather than adding: windows do not overlap, and dx is cleared before (for the
+// rows and columns of an odd size that no window covers).
+func maxPool2x2Asm[T float](s tensor.Shape, x, y, dy, dx []T) {
+	h, w := s[2], s[3]
+	oh, ow := h/2, w/2
+	var zero T
+	lanes := 16
+	if _, ok := any(zero).(float64); ok {
+		lanes = 8
+	}
+	nfull, rem := ow/lanes, ow%lanes
+	var tail uint64
+	if rem > 0 {
+		m0 := laneBits(min(2*rem, lanes))
+		m1 := laneBits(2*rem - lanes)
+		tail = m0 | m1<<16 | laneBits(rem)<<32
+	}
+	if oh == 0 || ow == 0 || s[0]*s[1] == 0 {
+		return
+	}
+	// The last element each call reads or writes, checked here for the assembly.
+	_ = x[(s[0]*s[1]-1)*h*w+(2*oh-1)*w+2*ow-1]
+	_ = y[s[0]*s[1]*oh*ow-1]
+	if dx != nil {
+		_ = dy[len(y)-1]
+		_ = dx[len(x)-1]
+	}
+	forRanges(s[0]*s[1], func(p0, p1 int) {
+		for plane := p0; plane < p1; plane++ {
+			for i := 0; i < oh; i++ {
+				r0 := plane*h*w + 2*i*w
+				o := plane*oh*ow + i*ow
+				switch xs := any(x).(type) {
+				case []float32:
+					ys := any(y).([]float32)
+					if dx == nil {
+						maxPool2FwdS(&xs[r0], &xs[r0+w], &ys[o], nfull, tail)
+						continue
+					}
+					dys, dxs := any(dy).([]float32), any(dx).([]float32)
+					maxPool2BwdS(&xs[r0], &xs[r0+w], &ys[o], &dys[o], &dxs[r0], &dxs[r0+w], nfull, tail)
+				case []float64:
+					ys := any(y).([]float64)
+					if dx == nil {
+						maxPool2FwdD(&xs[r0], &xs[r0+w], &ys[o], nfull, tail)
+						continue
+					}
+					dys, dxs := any(dy).([]float64), any(dx).([]float64)
+					maxPool2BwdD(&xs[r0], &xs[r0+w], &ys[o], &dys[o], &dxs[r0], &dxs[r0+w], nfull, tail)
+				}
+			}
+		}
+	})
+}
+
+// laneBits has the low n bits set (none for n <= 0).
+func laneBits(n int) uint64 {
+	if n <= 0 {
+		return 0
+	}
+	return 1<<n - 1
 }
 
 // firstOf returns the index of the first of a, b, c equal to t, and 3 (the window's

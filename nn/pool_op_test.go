@@ -18,7 +18,10 @@ func TestMaxPool2x2MatchesGeneral(t *testing.T) {
 func checkMaxPool2x2[T float](t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	p := maxPoolParams{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}
-	for _, shape := range []tensor.Shape{{1, 1, 2, 2}, {2, 3, 5, 7}, {3, 2, 8, 8}, {1, 1, 1, 4}} {
+	// Widths past one and two vectors of outputs, with and without a tail, cover the
+	// assembly's full and masked steps.
+	for _, shape := range []tensor.Shape{{1, 1, 2, 2}, {2, 3, 5, 7}, {3, 2, 8, 8}, {1, 1, 1, 4},
+		{2, 2, 4, 32}, {1, 3, 6, 70}, {2, 1, 3, 33}, {1, 2, 2, 64}} {
 		n := shape.TotalSize()
 		oh, ow := shape[2]/2, shape[3]/2
 		x := make([]T, n)
@@ -27,6 +30,12 @@ func checkMaxPool2x2[T float](t *testing.T) {
 		}
 		if n > 5 {
 			x[1], x[n-2] = T(math.NaN()), T(math.Inf(-1))
+		}
+		if n > 100 { // a NaN after the first vector, and negative zeros among zeros
+			x[77], x[78] = T(math.NaN()), T(math.NaN())
+			for i := 3; i < n; i += 11 {
+				x[i] = T(math.Copysign(0, -1))
+			}
 		}
 		m := shape[0] * shape[1] * oh * ow
 		dy := make([]T, m)

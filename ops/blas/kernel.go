@@ -121,3 +121,11 @@ func store4[T float](c []T, alpha, beta T, x0, x1, x2, x3 T) {
 	c[2] = alpha*x2 + beta*c[2]
 	c[3] = alpha*x3 + beta*c[3]
 }
+
+// AVX512 reports whether this package's AVX-512 routines (GEMM kernels, CopyBlock,
+// AddBlock, Im2col, Col2im) run on this CPU, for other packages that pick their own
+// AVX-512 code the same way.
+func AVX512() bool { return hasAVX512 }
+
+// hasAVX512 is set by init on amd64 CPUs with AVX-512F (and not with -tags purego).
+var hasAVX512 bool
