@@ -7,28 +7,31 @@ import "github.com/gradflow/gradflow/ops/blas"
 // Implemented in pool_amd64.s.
 //
 //go:noescape
-func maxPool2FwdAVX512S(r0, r1, y *float32, nfull int, tail uint64)
+func maxPool2FwdAVX512S(x, y *float32, rows, wB, yB, nfull int, tail uint64)
 
 //go:noescape
-func maxPool2FwdAVX512D(r0, r1, y *float64, nfull int, tail uint64)
+func maxPool2FwdAVX512D(x, y *float64, rows, wB, yB, nfull int, tail uint64)
 
 //go:noescape
-func maxPool2BwdAVX512S(r0, r1, y, dy, d0, d1 *float32, nfull int, tail uint64)
+func maxPool2BwdAVX512S(x, y, dy, dx *float32, rows, wB, yB, nfull int, tail uint64)
 
 //go:noescape
-func maxPool2BwdAVX512D(r0, r1, y, dy, d0, d1 *float64, nfull int, tail uint64)
+func maxPool2BwdAVX512D(x, y, dy, dx *float64, rows, wB, yB, nfull int, tail uint64)
 
 func init() { pool2Asm = blas.AVX512() }
 
-func maxPool2FwdS(r0, r1, y *float32, nfull int, tail uint64) {
-	maxPool2FwdAVX512S(r0, r1, y, nfull, tail)
+func maxPool2FwdS(x, y *float32, rows, wB, yB, nfull int, tail uint64) {
+	maxPool2FwdAVX512S(x, y, rows, wB, yB, nfull, tail)
 }
-func maxPool2FwdD(r0, r1, y *float64, nfull int, tail uint64) {
-	maxPool2FwdAVX512D(r0, r1, y, nfull, tail)
+
+func maxPool2FwdD(x, y *float64, rows, wB, yB, nfull int, tail uint64) {
+	maxPool2FwdAVX512D(x, y, rows, wB, yB, nfull, tail)
 }
-func maxPool2BwdS(r0, r1, y, dy, d0, d1 *float32, nfull int, tail uint64) {
-	maxPool2BwdAVX512S(r0, r1, y, dy, d0, d1, nfull, tail)
+
+func maxPool2BwdS(x, y, dy, dx *float32, rows, wB, yB, nfull int, tail uint64) {
+	maxPool2BwdAVX512S(x, y, dy, dx, rows, wB, yB, nfull, tail)
 }
-func maxPool2BwdD(r0, r1, y, dy, d0, d1 *float64, nfull int, tail uint64) {
-	maxPool2BwdAVX512D(r0, r1, y, dy, d0, d1, nfull, tail)
+
+func maxPool2BwdD(x, y, dy, dx *float64, rows, wB, yB, nfull int, tail uint64) {
+	maxPool2BwdAVX512D(x, y, dy, dx, rows, wB, yB, nfull, tail)
 }

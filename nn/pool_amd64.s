@@ -113,27 +113,37 @@ DATA poolihiD<>+48(SB)/8, $7
 DATA poolihiD<>+56(SB)/8, $15
 GLOBL poolihiD<>(SB), RODATA|NOPTR, $64
 
-// func maxPool2FwdAVX512S(r0, r1, y *float32, nfull int, tail uint64)
-// y[j] = max(r0[2j], r0[2j+1], r1[2j], r1[2j+1]), NaN propagating, for nfull chunks of
-// 16 outputs, then one chunk under the masks packed in tail (bits 0-15: the first
-// input vector of a row, 16-31: the second, 32-47: the outputs; 0: no tail).
-TEXT ·maxPool2FwdAVX512S(SB), NOSPLIT, $0-40
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ y+16(FP), DX
-	MOVQ nfull+24(FP), CX
-	MOVQ tail+32(FP), BX
+// func maxPool2FwdAVX512S(x, y *float32, rows, wB, yB, nfull int, tail uint64)
+// For rows pairs of input rows, the first at x, each pair 2*wB bytes after the last
+// (wB: one input row), and rows of outputs at y, yB bytes apart: y[j] = max(r0[2j],
+// r0[2j+1], r1[2j], r1[2j+1]), NaN propagating, for nfull chunks of 16
+// outputs, then one chunk under the masks packed in tail (bits 0-15: the first input
+// vector of a row, 16-31: the second, 32-47: the outputs; 0: no tail).
+TEXT ·maxPool2FwdAVX512S(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), R12
+	MOVQ y+8(FP), R13
+	MOVQ rows+16(FP), R11
 	VMOVUPS poolevenS<>(SB), Z30
 	VMOVUPS pooloddS<>(SB), Z31
-	MOVQ $0xFFFF, R8
-	MOVQ $0xFFFF, R9
-	MOVQ $0xFFFF, R10
+
+fwdRowS:
+	TESTQ R11, R11
+	JZ    fwdDoneS
+	MOVQ  R12, SI
+	MOVQ  R12, DI
+	ADDQ  wB+24(FP), DI
+	MOVQ  R13, DX
+	MOVQ  nfull+40(FP), CX
+	MOVQ  tail+48(FP), BX
+	MOVQ  $0xFFFF, R8
+	MOVQ  $0xFFFF, R9
+	MOVQ  $0xFFFF, R10
 
 fwdLoopS:
 	TESTQ CX, CX
 	JNZ   fwdBodyS
 	TESTQ BX, BX
-	JZ    fwdDoneS
+	JZ    fwdNextS
 	MOVQ BX, R8
 	ANDQ $0xFFFF, R8
 	MOVQ BX, R9
@@ -172,37 +182,57 @@ fwdBodyS:
 	DECQ CX
 	JMP  fwdLoopS
 
+fwdNextS:
+	ADDQ yB+32(FP), R13
+	ADDQ wB+24(FP), R12
+	ADDQ wB+24(FP), R12
+	DECQ R11
+	JMP  fwdRowS
+
 fwdDoneS:
 	VZEROUPPER
 	RET
 
-// func maxPool2BwdAVX512S(r0, r1, y, dy, d0, d1 *float32, nfull int, tail uint64)
-// For each output j of a pair of rows (chunks as in the forward): the first of
-// r0[2j], r0[2j+1], r1[2j], r1[2j+1] equal to y[j] (the first NaN when y[j] is NaN,
-// the last element when none) gets dy[j] in d0/d1 at the same place, the other three
-// get 0: d0 and d1 are assigned, not added to.
-TEXT ·maxPool2BwdAVX512S(SB), NOSPLIT, $0-64
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ y+16(FP), R11
-	MOVQ dy+24(FP), R12
-	MOVQ d0+32(FP), R13
-	MOVQ d1+40(FP), R14
-	MOVQ nfull+48(FP), CX
-	MOVQ tail+56(FP), BX
+// func maxPool2BwdAVX512S(x, y, dy, dx *float32, rows, wB, yB, nfull int, tail uint64)
+// For rows pairs of input rows as in the forward (dx laid out as x, dy as y): the first
+// of r0[2j], r0[2j+1], r1[2j], r1[2j+1] equal to y[j] (the first NaN when y[j] is NaN,
+// the last element when none) gets dy[j] in dx at the same place, the other three get
+// 0: dx is assigned, not added to.
+TEXT ·maxPool2BwdAVX512S(SB), NOSPLIT, $0-72
+	XORQ AX, AX
+	XORQ DX, DX
+	MOVQ rows+32(FP), R15
 	VMOVUPS poolevenS<>(SB), Z28
 	VMOVUPS pooloddS<>(SB), Z29
 	VMOVUPS pooliloS<>(SB), Z30
 	VMOVUPS poolihiS<>(SB), Z31
-	MOVQ $0xFFFF, R8
-	MOVQ $0xFFFF, R9
-	MOVQ $0xFFFF, R10
+
+bwdRowS:
+	TESTQ R15, R15
+	JZ    bwdDoneS
+	MOVQ  x+0(FP), SI
+	ADDQ  AX, SI
+	MOVQ  SI, DI
+	ADDQ  wB+40(FP), DI
+	MOVQ  dx+24(FP), R13
+	ADDQ  AX, R13
+	MOVQ  R13, R14
+	ADDQ  wB+40(FP), R14
+	MOVQ  y+8(FP), R11
+	ADDQ  DX, R11
+	MOVQ  dy+16(FP), R12
+	ADDQ  DX, R12
+	MOVQ  nfull+56(FP), CX
+	MOVQ  tail+64(FP), BX
+	MOVQ  $0xFFFF, R8
+	MOVQ  $0xFFFF, R9
+	MOVQ  $0xFFFF, R10
 
 bwdLoopS:
 	TESTQ CX, CX
 	JNZ   bwdBodyS
 	TESTQ BX, BX
-	JZ    bwdDoneS
+	JZ    bwdNextS
 	MOVQ BX, R8
 	ANDQ $0xFFFF, R8
 	MOVQ BX, R9
@@ -273,31 +303,48 @@ bwdBodyS:
 	DECQ CX
 	JMP  bwdLoopS
 
+bwdNextS:
+	ADDQ yB+48(FP), DX
+	ADDQ wB+40(FP), AX
+	ADDQ wB+40(FP), AX
+	DECQ R15
+	JMP  bwdRowS
+
 bwdDoneS:
 	VZEROUPPER
 	RET
 
-// func maxPool2FwdAVX512D(r0, r1, y *float64, nfull int, tail uint64)
-// y[j] = max(r0[2j], r0[2j+1], r1[2j], r1[2j+1]), NaN propagating, for nfull chunks of
-// 8 outputs, then one chunk under the masks packed in tail (bits 0-15: the first
-// input vector of a row, 16-31: the second, 32-47: the outputs; 0: no tail).
-TEXT ·maxPool2FwdAVX512D(SB), NOSPLIT, $0-40
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ y+16(FP), DX
-	MOVQ nfull+24(FP), CX
-	MOVQ tail+32(FP), BX
+// func maxPool2FwdAVX512D(x, y *float64, rows, wB, yB, nfull int, tail uint64)
+// For rows pairs of input rows, the first at x, each pair 2*wB bytes after the last
+// (wB: one input row), and rows of outputs at y, yB bytes apart: y[j] = max(r0[2j],
+// r0[2j+1], r1[2j], r1[2j+1]), NaN propagating, for nfull chunks of 8
+// outputs, then one chunk under the masks packed in tail (bits 0-15: the first input
+// vector of a row, 16-31: the second, 32-47: the outputs; 0: no tail).
+TEXT ·maxPool2FwdAVX512D(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), R12
+	MOVQ y+8(FP), R13
+	MOVQ rows+16(FP), R11
 	VMOVUPS poolevenD<>(SB), Z30
 	VMOVUPS pooloddD<>(SB), Z31
-	MOVQ $0xFF, R8
-	MOVQ $0xFF, R9
-	MOVQ $0xFF, R10
+
+fwdRowD:
+	TESTQ R11, R11
+	JZ    fwdDoneD
+	MOVQ  R12, SI
+	MOVQ  R12, DI
+	ADDQ  wB+24(FP), DI
+	MOVQ  R13, DX
+	MOVQ  nfull+40(FP), CX
+	MOVQ  tail+48(FP), BX
+	MOVQ  $0xFF, R8
+	MOVQ  $0xFF, R9
+	MOVQ  $0xFF, R10
 
 fwdLoopD:
 	TESTQ CX, CX
 	JNZ   fwdBodyD
 	TESTQ BX, BX
-	JZ    fwdDoneD
+	JZ    fwdNextD
 	MOVQ BX, R8
 	ANDQ $0xFFFF, R8
 	MOVQ BX, R9
@@ -336,37 +383,57 @@ fwdBodyD:
 	DECQ CX
 	JMP  fwdLoopD
 
+fwdNextD:
+	ADDQ yB+32(FP), R13
+	ADDQ wB+24(FP), R12
+	ADDQ wB+24(FP), R12
+	DECQ R11
+	JMP  fwdRowD
+
 fwdDoneD:
 	VZEROUPPER
 	RET
 
-// func maxPool2BwdAVX512D(r0, r1, y, dy, d0, d1 *float64, nfull int, tail uint64)
-// For each output j of a pair of rows (chunks as in the forward): the first of
-// r0[2j], r0[2j+1], r1[2j], r1[2j+1] equal to y[j] (the first NaN when y[j] is NaN,
-// the last element when none) gets dy[j] in d0/d1 at the same place, the other three
-// get 0: d0 and d1 are assigned, not added to.
-TEXT ·maxPool2BwdAVX512D(SB), NOSPLIT, $0-64
-	MOVQ r0+0(FP), SI
-	MOVQ r1+8(FP), DI
-	MOVQ y+16(FP), R11
-	MOVQ dy+24(FP), R12
-	MOVQ d0+32(FP), R13
-	MOVQ d1+40(FP), R14
-	MOVQ nfull+48(FP), CX
-	MOVQ tail+56(FP), BX
+// func maxPool2BwdAVX512D(x, y, dy, dx *float64, rows, wB, yB, nfull int, tail uint64)
+// For rows pairs of input rows as in the forward (dx laid out as x, dy as y): the first
+// of r0[2j], r0[2j+1], r1[2j], r1[2j+1] equal to y[j] (the first NaN when y[j] is NaN,
+// the last element when none) gets dy[j] in dx at the same place, the other three get
+// 0: dx is assigned, not added to.
+TEXT ·maxPool2BwdAVX512D(SB), NOSPLIT, $0-72
+	XORQ AX, AX
+	XORQ DX, DX
+	MOVQ rows+32(FP), R15
 	VMOVUPS poolevenD<>(SB), Z28
 	VMOVUPS pooloddD<>(SB), Z29
 	VMOVUPS pooliloD<>(SB), Z30
 	VMOVUPS poolihiD<>(SB), Z31
-	MOVQ $0xFF, R8
-	MOVQ $0xFF, R9
-	MOVQ $0xFF, R10
+
+bwdRowD:
+	TESTQ R15, R15
+	JZ    bwdDoneD
+	MOVQ  x+0(FP), SI
+	ADDQ  AX, SI
+	MOVQ  SI, DI
+	ADDQ  wB+40(FP), DI
+	MOVQ  dx+24(FP), R13
+	ADDQ  AX, R13
+	MOVQ  R13, R14
+	ADDQ  wB+40(FP), R14
+	MOVQ  y+8(FP), R11
+	ADDQ  DX, R11
+	MOVQ  dy+16(FP), R12
+	ADDQ  DX, R12
+	MOVQ  nfull+56(FP), CX
+	MOVQ  tail+64(FP), BX
+	MOVQ  $0xFF, R8
+	MOVQ  $0xFF, R9
+	MOVQ  $0xFF, R10
 
 bwdLoopD:
 	TESTQ CX, CX
 	JNZ   bwdBodyD
 	TESTQ BX, BX
-	JZ    bwdDoneD
+	JZ    bwdNextD
 	MOVQ BX, R8
 	ANDQ $0xFFFF, R8
 	MOVQ BX, R9
@@ -436,6 +503,13 @@ bwdBodyD:
 	ADDQ $64, R12
 	DECQ CX
 	JMP  bwdLoopD
+
+bwdNextD:
+	ADDQ yB+48(FP), DX
+	ADDQ wB+40(FP), AX
+	ADDQ wB+40(FP), AX
+	DECQ R15
+	JMP  bwdRowD
 
 bwdDoneD:
 	VZEROUPPER

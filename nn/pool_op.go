@@ -270,30 +270,40 @@ func maxPool2x2Asm[T float](s tensor.Shape, x, y, dy, dx []T) {
 		_ = dy[len(y)-1]
 		_ = dx[len(x)-1]
 	}
-	forRanges(s[0]*s[1], func(p0, p1 int) {
-		for plane := p0; plane < p1; plane++ {
-			for i := 0; i < oh; i++ {
-				r0 := plane*h*w + 2*i*w
-				o := plane*oh*ow + i*ow
-				switch xs := any(x).(type) {
-				case []float32:
-					ys := any(y).([]float32)
-					if dx == nil {
-						maxPool2FwdS(&xs[r0], &xs[r0+w], &ys[o], nfull, tail)
-						continue
-					}
-					dys, dxs := any(dy).([]float32), any(dx).([]float32)
-					maxPool2BwdS(&xs[r0], &xs[r0+w], &ys[o], &dys[o], &dxs[r0], &dxs[r0+w], nfull, tail)
-				case []float64:
-					ys := any(y).([]float64)
-					if dx == nil {
-						maxPool2FwdD(&xs[r0], &xs[r0+w], &ys[o], nfull, tail)
-						continue
-					}
-					dys, dxs := any(dy).([]float64), any(dx).([]float64)
-					maxPool2BwdD(&xs[r0], &xs[r0+w], &ys[o], &dys[o], &dxs[r0], &dxs[r0+w], nfull, tail)
-				}
+	// One call per worker when the planes have an even height (their row pairs are
+	// then evenly spaced across planes), else one per plane.
+	es := 4
+	if lanes == 8 {
+		es = 8
+	}
+	call := func(plane, nplanes int) {
+		r0, o, rows := plane*h*w, plane*oh*ow, nplanes*oh
+		switch xs := any(x).(type) {
+		case []float32:
+			ys := any(y).([]float32)
+			if dx == nil {
+				maxPool2FwdS(&xs[r0], &ys[o], rows, w*es, ow*es, nfull, tail)
+				return
 			}
+			dys, dxs := any(dy).([]float32), any(dx).([]float32)
+			maxPool2BwdS(&xs[r0], &ys[o], &dys[o], &dxs[r0], rows, w*es, ow*es, nfull, tail)
+		case []float64:
+			ys := any(y).([]float64)
+			if dx == nil {
+				maxPool2FwdD(&xs[r0], &ys[o], rows, w*es, ow*es, nfull, tail)
+				return
+			}
+			dys, dxs := any(dy).([]float64), any(dx).([]float64)
+			maxPool2BwdD(&xs[r0], &ys[o], &dys[o], &dxs[r0], rows, w*es, ow*es, nfull, tail)
+		}
+	}
+	forRanges(s[0]*s[1], func(p0, p1 int) {
+		if h%2 == 0 {
+			call(p0, p1-p0)
+			return
+		}
+		for plane := p0; plane < p1; plane++ {
+			call(plane, 1)
 		}
 	})
 }

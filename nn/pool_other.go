@@ -3,11 +3,18 @@
 package nn
 
 // No assembly pooling here: pool2Asm stays false and these are never called.
-func maxPool2FwdS(r0, r1, y *float32, nfull int, tail uint64) { panic("nn: no assembly pooling") }
-func maxPool2FwdD(r0, r1, y *float64, nfull int, tail uint64) { panic("nn: no assembly pooling") }
-func maxPool2BwdS(r0, r1, y, dy, d0, d1 *float32, nfull int, tail uint64) {
+func maxPool2FwdS(x, y *float32, rows, wB, yB, nfull int, tail uint64) {
 	panic("nn: no assembly pooling")
 }
-func maxPool2BwdD(r0, r1, y, dy, d0, d1 *float64, nfull int, tail uint64) {
+
+func maxPool2FwdD(x, y *float64, rows, wB, yB, nfull int, tail uint64) {
+	panic("nn: no assembly pooling")
+}
+
+func maxPool2BwdS(x, y, dy, dx *float32, rows, wB, yB, nfull int, tail uint64) {
+	panic("nn: no assembly pooling")
+}
+
+func maxPool2BwdD(x, y, dy, dx *float64, rows, wB, yB, nfull int, tail uint64) {
 	panic("nn: no assembly pooling")
 }
