@@ -348,15 +348,24 @@ func im2col[T float](g convGeom, d convDims, x, col []T) {
 // tap's block are runs of the input rows, copied (and in col2im added) as one block
 // with vector instructions.
 func im2colS1[T float](g convGeom, d convDims, x, col []T) {
-	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
-		// A valid convolution, one sample: ops/blas writes the whole matrix.
+	if d.ld == d.hw {
+		// One sample: ops/blas writes the whole matrix of a valid convolution; with
+		// padding, of the valid convolution of a zero-padded copy of the sample.
+		c, h, w := d.c, d.h, d.w
+		if g.ph > 0 || g.pw > 0 {
+			h, w = d.h+2*g.ph, d.w+2*g.pw
+			padded := getBuf[T](c * h * w)
+			defer putBuf(padded)
+			pad(x, d.c, d.h, d.w, g.ph, g.pw, padded)
+			x = padded
+		}
 		var zero T
 		switch any(zero).(type) {
 		case float32:
-			blas.Im2col32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+			blas.Im2col32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)), c, h, w, g.kh, g.kw,
 				unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)))
 		default:
-			blas.Im2col64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)), d.c, d.h, d.w, g.kh, g.kw,
+			blas.Im2col64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)), c, h, w, g.kh, g.kw,
 				unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)))
 		}
 		return
@@ -390,16 +399,28 @@ func im2colS1[T float](g convGeom, d convDims, x, col []T) {
 
 // col2imS1 is col2im for unit stride and dilation (see im2colS1).
 func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
-	if g.ph == 0 && g.pw == 0 && d.ld == d.hw {
-		// A valid convolution, one sample: ops/blas adds the whole matrix.
+	if d.ld == d.hw {
+		// One sample: ops/blas adds the whole matrix of a valid convolution; with
+		// padding, into a zeroed padded gradient whose interior is then added to dx.
+		c, h, w := d.c, d.h, d.w
+		out := dx
+		if g.ph > 0 || g.pw > 0 {
+			h, w = d.h+2*g.ph, d.w+2*g.pw
+			out = getBuf[T](c * h * w)
+			defer putBuf(out)
+			clear(out)
+		}
 		var zero T
 		switch any(zero).(type) {
 		case float32:
-			blas.Col2im32(unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
-				unsafe.Slice((*float32)(unsafe.Pointer(&dx[0])), len(dx)))
+			blas.Col2im32(unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)), c, h, w, g.kh, g.kw,
+				unsafe.Slice((*float32)(unsafe.Pointer(&out[0])), len(out)))
 		default:
-			blas.Col2im64(unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)), d.c, d.h, d.w, g.kh, g.kw,
-				unsafe.Slice((*float64)(unsafe.Pointer(&dx[0])), len(dx)))
+			blas.Col2im64(unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)), c, h, w, g.kh, g.kw,
+				unsafe.Slice((*float64)(unsafe.Pointer(&out[0])), len(out)))
+		}
+		if g.ph > 0 || g.pw > 0 {
+			unpadAdd(out, d.c, d.h, d.w, g.ph, g.pw, dx)
 		}
 		return
 	}
@@ -418,6 +439,37 @@ func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
 				if ilo < ihi {
 					addBlock(xc[(ilo+h0)*d.w+w0+lo:], d.w, row[ilo*d.ow+lo:], d.ow, ihi-ilo, hi-lo)
 				}
+			}
+		}
+	}
+}
+
+// pad writes x, c planes of h x w, into dst with ph zero rows above and below and pw
+// zero columns left and right of each plane.
+func pad[T float](x []T, c, h, w, ph, pw int, dst []T) {
+	hp, wp := h+2*ph, w+2*pw
+	for ch := 0; ch < c; ch++ {
+		plane := dst[ch*hp*wp : (ch+1)*hp*wp]
+		clear(plane[:ph*wp])
+		clear(plane[(ph+h)*wp:])
+		for i := 0; i < h; i++ {
+			row := plane[(ph+i)*wp : (ph+i+1)*wp]
+			clear(row[:pw])
+			copy(row[pw:pw+w], x[(ch*h+i)*w:(ch*h+i+1)*w])
+			clear(row[pw+w:])
+		}
+	}
+}
+
+// unpadAdd adds the interior of src, c planes padded as pad writes them, into dx.
+func unpadAdd[T float](src []T, c, h, w, ph, pw int, dx []T) {
+	hp, wp := h+2*ph, w+2*pw
+	for ch := 0; ch < c; ch++ {
+		for i := 0; i < h; i++ {
+			s := src[(ch*hp+ph+i)*wp+pw : (ch*hp+ph+i)*wp+pw+w]
+			d := dx[(ch*h+i)*w : (ch*h+i+1)*w]
+			for j, v := range s {
+				d[j] += v
 			}
 		}
 	}

@@ -19,13 +19,13 @@ import (
 // It replaces gorgonia.Conv2d for speed, not correctness (gorgonia's gradients are
 // right). gorgonia builds the convolution from five graph nodes (im2col, two reshapes, a
 // matrix product and a transposing copy) and adds the bias with BroadcastAdd, which
-// materialises the bias at the output's size. Here each pass is one im2col of the batch
-// into a reused buffer, one large GEMM and one parallel copy into the (N, C, H, W)
-// layout that also adds the bias. A training step of a 3x3 convolution on 64 MNIST-sized
-// images took 1.3 to 2 times less time than gorgonia.Conv2d plus BroadcastAdd in a
-// side-by-side benchmark (docs/layers.md gives the numbers; BenchmarkConv2D times this
-// op). The GEMM is the BLAS that gorgonia's tensor package uses (tensor.WhichBLAS:
-// gonum's by default, or whatever gorgonia.Use installed, such as ops/blas).
+// materialises the bias at the output's size. Here each pass is one op whose kernels
+// (conv_kernel.go) work one sample at a time in each core's cache for small images, in
+// chunks of the batch for large ones, with assembly im2col/col2im for valid
+// convolutions, and whose output memory is kept from run to run (ops.Buffer);
+// docs/layers.md gives the design and the numbers, BenchmarkConv2D and
+// BenchmarkLeNetStep time it. The GEMM is the BLAS that gorgonia's tensor package uses
+// (tensor.WhichBLAS: gradflow's ops/blas by default, or whatever gorgonia.Use installed).
 
 // convGeom is the geometry of a 2-D convolution window: kernel, stride, padding and
 // dilation, each {height, width}.
