@@ -21,6 +21,11 @@ import (
 // backward of two more element-wise nodes; and x * 0 makes -Inf a NaN. ReLU is one
 // node each way, one pass over the tensor in its own dtype (AVX2 where available),
 // with PyTorch's values bit for bit (relu(-0) is -0).
+//
+// It is a hand-written op rather than a Def because a Def's Forward must return a new
+// tensor: the same kernels through a Def took 1.0 ms a forward and backward run on a
+// (128, 512) float32 input against 0.45 ms here, and Rectify 1.5 ms (BenchmarkReLU,
+// gonum's BLAS; the difference is allocating and zeroing the outputs every run).
 func ReLU(x *gorgonia.Node) (n *gorgonia.Node, err error) {
 	if err := checkFloat("ReLU", "x", x); err != nil {
 		return nil, err
