@@ -37,16 +37,41 @@ func linearForward[T float](x, w, b, y []T, n, k, m int, relu bool, gemm gemmFun
 	if b == nil && !relu {
 		return
 	}
-	b = b[:min(len(b), m)]
 	for i := 0; i < n; i++ {
 		row := y[i*m : (i+1)*m]
 		if b != nil {
-			for j, v := range b {
-				row[j] += v
-			}
+			addTo(row, b)
 		}
 		if relu {
 			reluRow(row)
+		}
+	}
+}
+
+// addTo adds src to dst element by element (AVX2 where available; the same IEEE
+// additions either way).
+func addTo[T float](dst, src []T) {
+	src = src[:len(dst)]
+	switch d := any(dst).(type) {
+	case []float32:
+		s := any(src).([]float32)
+		n := 0
+		if useAVX2 && len(d) >= 8 {
+			n = len(d) &^ 7
+			addAVX2S(&d[0], &s[0], n)
+		}
+		for j := n; j < len(d); j++ {
+			d[j] += s[j]
+		}
+	case []float64:
+		s := any(src).([]float64)
+		n := 0
+		if useAVX2 && len(d) >= 4 {
+			n = len(d) &^ 3
+			addAVX2D(&d[0], &s[0], n)
+		}
+		for j := n; j < len(d); j++ {
+			d[j] += s[j]
 		}
 	}
 }
@@ -67,8 +92,6 @@ func columnSums[T float](x, out []T, n, m int) {
 	out = out[:m]
 	clear(out)
 	for i := 0; i < n; i++ {
-		for j, v := range x[i*m : (i+1)*m] {
-			out[j] += v
-		}
+		addTo(out, x[i*m:(i+1)*m])
 	}
 }

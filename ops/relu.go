@@ -19,8 +19,13 @@ import (
 // It replaces gorgonia.Rectify for speed. Rectify is x * (x >= 0): a comparison node
 // that allocates a 0/1 tensor, then a product node, each with its own output, and a
 // backward of two more element-wise nodes; and x * 0 makes -Inf a NaN. ReLU is one
-// node each way, a branch-free pass over the tensor in its own dtype. The one
-// difference in value from PyTorch: relu(-0) is +0 here, -0 there (equal numbers).
+// node each way, one pass over the tensor in its own dtype (AVX2 where available),
+// with PyTorch's values bit for bit (relu(-0) is -0).
+//
+// It is a hand-written op rather than a Def because a Def's Forward must return a new
+// tensor: the same kernels through a Def took 1.0 ms a forward and backward run on a
+// (128, 512) float32 input against 0.45 ms here, and Rectify 1.5 ms (BenchmarkReLU,
+// gonum's BLAS; the difference is allocating and zeroing the outputs every run).
 func ReLU(x *gorgonia.Node) (n *gorgonia.Node, err error) {
 	if err := checkFloat("ReLU", "x", x); err != nil {
 		return nil, err
@@ -150,37 +155,85 @@ func (op reluGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
 func (op reluGradOp) Hashcode() uint32      { return hash32(op.String()) }
 func (op reluGradOp) String() string        { return "ops.ReLUGrad{}" }
 
-// The kernels work on the bits of the floats: a branch on the sign of random data is
-// mispredicted half the time, and that made a branching loop 4 to 5 times slower than
-// these (1.3 ns against 5.5 ns an element, float32, 64K elements).
+// The kernels run on AVX2 where the CPU has it (simd_amd64.s: VMAXPS, and a compare
+// and an and for the mask), 8 float32s or 4 float64s at a time, and the tails and
+// other CPUs in Go. The Go kernels work on the bits of the floats: a branch on the
+// sign of random data is mispredicted half the time, which made a branching loop 4 to
+// 5 times slower (5.5 ns against 1.3 ns an element, float32, 64K elements). Both
+// compute PyTorch's values: x < 0 ? 0 : x (NaN and -0 pass through), and
+// dy where !(y <= 0), else 0.
 
-// reluF32 writes max(x, 0) into y (len(y) >= len(x)): an element with its sign bit set
-// becomes +0 unless it is a NaN.
+// reluF32 writes max(x, 0) into y (len(y) >= len(x)); x and y may be the same slice.
 func reluF32(x, y []float32) {
 	y = y[:len(x)]
-	xs := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
-	ys := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
-	for i, u := range xs {
-		neg := uint32(int32(u) >> 31)                         // all ones if the sign bit is set
-		nan := uint32(int32(0x7f800000-(u&0x7fffffff)) >> 31) // all ones if NaN
-		ys[i] = u &^ (neg &^ nan)
+	n := 0
+	if useAVX2 && len(x) >= 8 {
+		n = len(x) &^ 7
+		reluAVX2S(&x[0], &y[0], n)
 	}
+	reluGoF32(x[n:], y[n:])
 }
 
 func reluF64(x, y []float64) {
 	y = y[:len(x)]
-	xs := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
-	ys := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
-	for i, u := range xs {
-		neg := uint64(int64(u) >> 63)
-		nan := uint64(int64(0x7ff0000000000000-(u&0x7fffffffffffffff)) >> 63)
-		ys[i] = u &^ (neg &^ nan)
+	n := 0
+	if useAVX2 && len(x) >= 4 {
+		n = len(x) &^ 3
+		reluAVX2D(&x[0], &y[0], n)
 	}
+	reluGoF64(x[n:], y[n:])
 }
 
 // reluMaskF32 writes dy where !(y <= 0) and 0 elsewhere into dx: PyTorch's
 // threshold_backward, which passes the gradient at a NaN output.
 func reluMaskF32(y, dy, dx []float32) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	n := 0
+	if useAVX2 && len(y) >= 8 {
+		n = len(y) &^ 7
+		reluMaskAVX2S(&y[0], &dy[0], &dx[0], n)
+	}
+	reluMaskGoF32(y[n:], dy[n:], dx[n:])
+}
+
+func reluMaskF64(y, dy, dx []float64) {
+	dy, dx = dy[:len(y)], dx[:len(y)]
+	n := 0
+	if useAVX2 && len(y) >= 4 {
+		n = len(y) &^ 3
+		reluMaskAVX2D(&y[0], &dy[0], &dx[0], n)
+	}
+	reluMaskGoF64(y[n:], dy[n:], dx[n:])
+}
+
+// reluGoF32 zeroes the elements whose sign bit is set unless they are NaN or -0.
+func reluGoF32(x, y []float32) {
+	y = y[:len(x)]
+	xs := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+	ys := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
+	for i, u := range xs {
+		a := u & 0x7fffffff
+		neg := uint32(int32(u) >> 31)            // all ones if the sign bit is set
+		nonzero := uint32(int32(a|-a) >> 31)     // all ones unless ±0
+		nan := uint32(int32(0x7f800000-a) >> 31) // all ones if NaN
+		ys[i] = u &^ (neg & nonzero &^ nan)
+	}
+}
+
+func reluGoF64(x, y []float64) {
+	y = y[:len(x)]
+	xs := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
+	ys := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
+	for i, u := range xs {
+		a := u & 0x7fffffffffffffff
+		neg := uint64(int64(u) >> 63)
+		nonzero := uint64(int64(a|-a) >> 63)
+		nan := uint64(int64(0x7ff0000000000000-a) >> 63)
+		ys[i] = u &^ (neg & nonzero &^ nan)
+	}
+}
+
+func reluMaskGoF32(y, dy, dx []float32) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
 	ys := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
 	ds := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dy))), len(y))
@@ -194,7 +247,7 @@ func reluMaskF32(y, dy, dx []float32) {
 	}
 }
 
-func reluMaskF64(y, dy, dx []float64) {
+func reluMaskGoF64(y, dy, dx []float64) {
 	dy, dx = dy[:len(y)], dx[:len(y)]
 	ys := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(y))), len(y))
 	ds := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(dy))), len(y))

@@ -11,12 +11,24 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// reluRef is max(x, 0) with NaN kept, the reference the kernels are tested against.
+// reluRef is PyTorch's relu, x < 0 ? 0 : x (NaN and -0 kept), the reference the
+// kernels are tested against.
 func reluRef(x float64) float64 {
-	if x < 0 || (x == 0 && math.Signbit(x)) {
+	if x < 0 {
 		return 0
 	}
 	return x
+}
+
+// kernelPaths runs f with the AVX2 kernels (where the CPU has them) and with the Go
+// ones.
+func kernelPaths(t *testing.T, f func(t *testing.T)) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	for _, avx := range []bool{saved, false} {
+		useAVX2 = avx
+		t.Run(fmt.Sprintf("avx2=%t", avx), f)
+	}
 }
 
 // reluGradRef is PyTorch's threshold_backward for ReLU: 0 where y <= 0, else dy.
@@ -30,15 +42,17 @@ func reluGradRef(y, dy float64) float64 {
 // TestReLUSpecialValues checks values that JSON fixtures cannot hold, against
 // PyTorch 1.13's behaviour: F.relu([nan, 0, -0, 1, -1, inf, -inf]) =
 // [nan, 0, -0, 1, 0, inf, 0] and its gradient for dy = 2 is [2, 0, 0, 2, 0, 2, 0]; a
-// NaN dy where y <= 0 gives 0 (a select, not a product). relu(-0) is +0 here.
-func TestReLUSpecialValues(t *testing.T) {
+// NaN dy where y <= 0 gives 0 (a select, not a product).
+func TestReLUSpecialValues(t *testing.T) { kernelPaths(t, testReLUSpecialValues) }
+
+func testReLUSpecialValues(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	cases := []struct {
 		x, dy, y, dx float64
 	}{
 		{nan, 2, nan, 2},
 		{0, 2, 0, 0},
-		{math.Copysign(0, -1), 2, 0, 0},
+		{math.Copysign(0, -1), 2, math.Copysign(0, -1), 0},
 		{1, 2, 1, 2},
 		{-1, 2, 0, 0},
 		{inf, 2, inf, 2},
@@ -51,7 +65,9 @@ func TestReLUSpecialValues(t *testing.T) {
 		{-math.MaxFloat64, 2, 0, 0},
 		{-nan, 2, nan, 2}, // a NaN with its sign bit set, as x86 makes 0/0
 	}
-	same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+	same := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+	}
 	for _, dt := range dtypes {
 		for _, c := range cases {
 			name := fmt.Sprintf("%v/relu(%g)", dt, c.x)
@@ -62,7 +78,7 @@ func TestReLUSpecialValues(t *testing.T) {
 				}
 				y, dx := reluValues(t, dt, x, c.dy)
 				wantY, wantDX := reluRef(x), reluGradRef(reluRef(x), c.dy)
-				if !same(y, wantY) || math.Signbit(y) && !math.IsNaN(y) {
+				if !same(y, wantY) {
 					t.Errorf("ReLU(%g) = %g, want %g", x, y, wantY)
 				}
 				if !same(dx, wantDX) {
@@ -76,26 +92,32 @@ func TestReLUSpecialValues(t *testing.T) {
 	}
 }
 
-// reluValues runs the forward and backward kernels on one element.
+// reluValues runs the forward and backward kernels on one element, placed in a vector
+// long enough for the AVX2 path.
 func reluValues(t *testing.T, dt tensor.Dtype, x, dy float64) (y, dx float64) {
 	t.Helper()
+	const n, at = 19, 13
 	if dt == tensor.Float32 {
-		ys, dxs := make([]float32, 1), make([]float32, 1)
-		reluF32([]float32{float32(x)}, ys)
-		reluMaskF32(ys, []float32{float32(dy)}, dxs)
-		return float64(ys[0]), float64(dxs[0])
+		xs, ys, dys, dxs := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		xs[at], dys[at] = float32(x), float32(dy)
+		reluF32(xs[:16], ys)
+		reluMaskF32(ys[:16], dys, dxs)
+		return float64(ys[at]), float64(dxs[at])
 	}
-	ys, dxs := make([]float64, 1), make([]float64, 1)
-	reluF64([]float64{x}, ys)
-	reluMaskF64(ys, []float64{dy}, dxs)
-	return ys[0], dxs[0]
+	xs, ys, dys, dxs := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	xs[at], dys[at] = x, dy
+	reluF64(xs[:16], ys)
+	reluMaskF64(ys[:16], dys, dxs)
+	return ys[at], dxs[at]
 }
 
-// TestReLUKernels compares the bit-twiddling kernels with the plain definition on
-// random values of every sign and magnitude, and on odd lengths.
-func TestReLUKernels(t *testing.T) {
+// TestReLUKernels compares the AVX2 and Go kernels with the plain definition on random
+// bit patterns (every sign, magnitude and NaN) and lengths that leave tails.
+func TestReLUKernels(t *testing.T) { kernelPaths(t, testReLUKernels) }
+
+func testReLUKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 7, 64, 1001} {
+	for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 1001} {
 		x64 := make([]float64, n)
 		for i := range x64 {
 			x64[i] = math.Float64frombits(r.Uint64()) // every bit pattern, NaNs included
@@ -122,14 +144,14 @@ func TestReLUKernels(t *testing.T) {
 			if w := reluRef(x64[i]); math.Float64bits(y64[i]) != math.Float64bits(w) && !(math.IsNaN(w) && math.IsNaN(y64[i])) {
 				t.Fatalf("float64 relu(%g) = %g, want %g", x64[i], y64[i], w)
 			}
-			if w := reluGradRef(y64[i], dy64[i]); dx64[i] != w {
+			if w := reluGradRef(y64[i], dy64[i]); math.Float64bits(dx64[i]) != math.Float64bits(w) {
 				t.Fatalf("float64 relu'(%g)·%g = %g, want %g", x64[i], dy64[i], dx64[i], w)
 			}
 			x := float64(x32[i])
-			if w := reluRef(x); float64(y32[i]) != w && !(math.IsNaN(w) && math.IsNaN(float64(y32[i]))) {
+			if w := reluRef(x); math.Float64bits(float64(y32[i])) != math.Float64bits(w) && !(math.IsNaN(w) && math.IsNaN(float64(y32[i]))) {
 				t.Fatalf("float32 relu(%g) = %g, want %g", x, y32[i], w)
 			}
-			if w := reluGradRef(float64(y32[i]), float64(dy32[i])); float64(dx32[i]) != w {
+			if w := reluGradRef(float64(y32[i]), float64(dy32[i])); math.Float64bits(float64(dx32[i])) != math.Float64bits(w) {
 				t.Fatalf("float32 relu'(%g)·%g = %g, want %g", x, dy32[i], dx32[i], w)
 			}
 		}
@@ -181,8 +203,8 @@ func TestGoldenReLU(t *testing.T) {
 }
 
 // TestReLUMatchesRectify: ReLU's values and gradients are gorgonia.Rectify's, bit for
-// bit, except at -Inf (where Rectify's x*0 is NaN), at -0 (Rectify keeps the sign)
-// and for the gradient at 0: Rectify's mask is x >= 0, so it passes dy there, where
+// bit, except at -Inf (where Rectify's x*0 is NaN), for negative x (Rectify's x*0 is
+// -0, ours +0, equal numbers) and for the gradient at 0: Rectify's mask is x >= 0, so it passes dy there, where
 // PyTorch and ReLU give 0.
 func TestReLUMatchesRectify(t *testing.T) {
 	for _, dt := range dtypes {
