@@ -47,6 +47,8 @@ func Outputs(ns ...*gorgonia.Node) CompileOption {
 type Machine struct {
 	g        *Graph
 	vm       gorgonia.VM
+	errc     chan error // runTape's channels, buffered, empty between runs
+	done     chan struct{}
 	loss     *gorgonia.Node
 	lossVal  gorgonia.Value
 	wrt      []*Param // differentiated params, their grads read into p.grad
@@ -150,6 +152,7 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 		vmOpt = gorgonia.WithPrecompiled(prog, locMap)
 	}
 	m.vm = gorgonia.NewTapeMachine(g.expr, vmOpt)
+	m.errc, m.done = make(chan error, 1), make(chan struct{}, 1)
 	return m, nil
 }
 
@@ -240,7 +243,7 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	}
 	m.vm.Reset()
 	defer m.vm.Reset() // release intermediates; also leaves the tape runnable after an error
-	if err := m.vm.RunAll(); err != nil {
+	if err := runTape(m.vm, m.errc, m.done); err != nil {
 		return errors.Wrap(err, "graph: Run")
 	}
 	for i, p := range m.wrt {
