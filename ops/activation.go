@@ -16,8 +16,17 @@ import (
 // gorgonia has no GELU and no Erf to compose it from. The tanh form can be composed
 // of gorgonia's ops (Cube, Tanh and six arithmetic nodes), but that allocates 4.6 times
 // the memory per forward and backward (BenchmarkActivation). Both forms are one op
-// here, with ±Inf mapped to their limits (+Inf, 0) instead of the NaN of ∞·0.
-func GELU(x *gorgonia.Node) (*gorgonia.Node, error) { return geluDef.fwd.Apply(struct{}{}, x) }
+// here, with ±Inf mapped to their limits (+Inf, 0) instead of the NaN of ∞·0. The
+// float32 kernel is fast and accurate to float32 rounding (gelu.go).
+func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkFloat("GELU", "x", x); err != nil {
+		return nil, err
+	}
+	if x.IsScalar() {
+		return geluDef.fwd.Apply(struct{}{}, x)
+	}
+	return apply("GELU", geluOp{out: new(outBuf)}, x)
+}
 
 // GELUTanh returns the tanh approximation of GELU,
 // x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as PyTorch's F.gelu(x, approximate="tanh")
@@ -105,7 +114,7 @@ type elementwise struct {
 }
 
 var (
-	geluDef     = newElementwise("GELU", gelu, geluGrad)
+	geluDef     = newElementwise("GELU", gelu, geluGrad) // scalars; tensors use geluOp
 	geluTanhDef = newElementwise("GELUTanh", geluTanh, geluTanhGrad)
 	siluDef     = newElementwise("SiLU", silu, siluGrad)
 )
