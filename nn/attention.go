@@ -18,11 +18,6 @@ type MultiHeadAttentionConfig struct {
 	Dropout      float64 // dropout on the attention weights in training, in [0, 1); 0 = none
 }
 
-// maskValue is added to the scores of masked keys: exp(maskValue - max) is exactly 0
-// in float32 and float64, so a masked key gets weight 0 as with PyTorch's -inf, and
-// the products with a 0/1 padding mask stay finite (0·-inf would be NaN).
-const maskValue = -1e9
-
 // MultiHeadAttention is scaled dot-product attention with several heads (Vaswani et
 // al., 2017, "Attention is all you need"), PyTorch's nn.MultiheadAttention(Embed,
 // Heads, batch_first=True):
@@ -35,8 +30,14 @@ const maskValue = -1e9
 // Embed). Forward is self-attention (query = key = value = x). With Causal, query i
 // sees keys j <= i (PyTorch's attn_mask = triu(ones(T, S), 1) as -inf). Attend takes an
 // optional key padding mask (B, S) whose non-zero entries (1, as PyTorch's True) mark
-// keys to ignore. A query whose keys are all masked gets uniform weights over them
-// (PyTorch gives NaN).
+// keys to ignore. Masked keys get weight 0 exactly; a query whose keys are all masked
+// gets uniform weights over all keys, with no gradient to the scores (PyTorch gives
+// NaN).
+//
+// The attention itself is one op each way (attention_op.go): heads are column blocks
+// of the projected tensors, never copied apart, and self-attention projects q, k and
+// v with one GEMM. The forward keeps the attention weights (B, Heads, T, S) for the
+// backward in a training graph.
 //
 // Params in PyTorch's layout and names ("." becomes "/"), so that a state dict copies
 // over as is: InProjWeight (3*Embed, Embed) stacking W_q, W_k, W_v, "<scope>/in_proj_weight",
@@ -127,104 +128,74 @@ func (a *MultiHeadAttention) Attend(g *graph.Graph, query, key, value, keyPaddin
 }
 
 func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node, b, t, s int) (*gorgonia.Node, error) {
-	e, h := a.Embed, a.Heads
-	d := e / h
+	e := a.Embed
 	w, err := g.Node(a.InProjWeight)
 	if err != nil {
 		return nil, err
 	}
-	// W_q, W_k, W_v through a (3, E, E) reshape: slice indices stay below 256, which
-	// gorgonia's slice hash needs (see slice1).
-	w3, err := gorgonia.Reshape(w, tensor.Shape{3, e, e})
-	if err != nil {
-		return nil, err
-	}
-	var b3 *gorgonia.Node
+	var bias *gorgonia.Node
 	if a.InProjBias != nil {
-		bias, err := g.Node(a.InProjBias)
-		if err != nil {
-			return nil, err
-		}
-		if b3, err = gorgonia.Reshape(bias, tensor.Shape{3, e}); err != nil {
+		if bias, err = g.Node(a.InProjBias); err != nil {
 			return nil, err
 		}
 	}
-	var heads [3]*gorgonia.Node
-	for k, in := range []*gorgonia.Node{query, key, value} {
-		wk, err := slice1(w3, gorgonia.S(k))
+	p := attnParams{Heads: a.Heads, Causal: a.Causal, Padding: keyPadding != nil, NoGrad: !g.Training(),
+		state: new(attnState), Out: new(ops.Buffer)}
+	if a.Dropout > 0 && g.Training() {
+		p.Dropout, p.rng = a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))
+	}
+	var ctx *gorgonia.Node
+	if query == key && key == value {
+		// Self-attention: one GEMM projects q, k and v side by side, (B, T, 3E).
+		qkv, err := project(query, w, bias)
 		if err != nil {
 			return nil, err
 		}
-		var bk *gorgonia.Node
-		if b3 != nil {
-			if bk, err = slice1(b3, gorgonia.S(k)); err != nil {
+		p.Packed = true
+		in := []*gorgonia.Node{qkv}
+		if keyPadding != nil {
+			in = append(in, keyPadding)
+		}
+		if ctx, err = attnPackedDef.Apply(p, in...); err != nil {
+			return nil, err
+		}
+	} else {
+		// W_q, W_k, W_v through a (3, E, E) reshape: slice indices stay below 256,
+		// which gorgonia's slice hash needs (see slice1).
+		w3, err := gorgonia.Reshape(w, tensor.Shape{3, e, e})
+		if err != nil {
+			return nil, err
+		}
+		var b3 *gorgonia.Node
+		if bias != nil {
+			if b3, err = gorgonia.Reshape(bias, tensor.Shape{3, e}); err != nil {
 				return nil, err
 			}
 		}
-		if heads[k], err = projectHeads(in, wk, bk, h, d); err != nil {
-			return nil, err
-		}
-	}
-	// Scale Q, as PyTorch does, before the product.
-	scale := constNode(g, "attention/"+a.name+"/scale", []int{b * h, t, d}, repeatValue(b*h*t*d, 1/math.Sqrt(float64(d))))
-	q, err := gorgonia.HadamardProd(heads[0], scale)
-	if err != nil {
-		return nil, err
-	}
-	scores, err := gorgonia.BatchedMatMul(q, heads[1], false, true) // (B*H, T, S)
-	if err != nil {
-		return nil, err
-	}
-	if a.Causal {
-		mask := make([]float64, t*s)
-		for i := 0; i < t; i++ {
-			for j := i + 1; j < s; j++ {
-				mask[i*s+j] = maskValue
+		var in []*gorgonia.Node
+		for k, x := range []*gorgonia.Node{query, key, value} {
+			wk, err := slice1(w3, gorgonia.S(k))
+			if err != nil {
+				return nil, err
 			}
+			var bk *gorgonia.Node
+			if b3 != nil {
+				if bk, err = slice1(b3, gorgonia.S(k)); err != nil {
+					return nil, err
+				}
+			}
+			pk, err := project(x, wk, bk)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, pk)
 		}
-		cm := constNode(g, "attention/"+a.name+"/causal", []int{t, s}, mask)
-		if scores, err = gorgonia.BroadcastAdd(scores, cm, nil, []byte{0}); err != nil {
+		if keyPadding != nil {
+			in = append(in, keyPadding)
+		}
+		if ctx, err = attnSplitDef.Apply(p, in...); err != nil {
 			return nil, err
 		}
-	}
-	if keyPadding != nil {
-		big := constNode(g, "attention/"+a.name+"/mask_value", []int{b, s}, repeatValue(b*s, maskValue))
-		pm, err := gorgonia.HadamardProd(keyPadding, big)
-		if err != nil {
-			return nil, err
-		}
-		if scores, err = gorgonia.Reshape(scores, tensor.Shape{b, h * t, s}); err != nil {
-			return nil, err
-		}
-		if scores, err = gorgonia.BroadcastAdd(scores, pm, nil, []byte{1}); err != nil {
-			return nil, err
-		}
-		if scores, err = gorgonia.Reshape(scores, tensor.Shape{b * h, t, s}); err != nil {
-			return nil, err
-		}
-	}
-	attn, err := ops.Softmax(scores, -1)
-	if err != nil {
-		return nil, err
-	}
-	if a.Dropout > 0 && g.Training() {
-		if attn, err = ops.Dropout(attn, a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))); err != nil {
-			return nil, err
-		}
-	}
-	ctx, err := gorgonia.BatchedMatMul(attn, heads[2]) // (B*H, T, D)
-	if err != nil {
-		return nil, err
-	}
-	// (B*H, T, D) -> (B, T, H, D) -> (B*T, E)
-	if ctx, err = gorgonia.Reshape(ctx, tensor.Shape{b, h, t, d}); err != nil {
-		return nil, err
-	}
-	if ctx, err = gorgonia.Transpose(ctx, 0, 2, 1, 3); err != nil {
-		return nil, err
-	}
-	if ctx, err = gorgonia.Reshape(ctx, tensor.Shape{b * t, e}); err != nil {
-		return nil, err
 	}
 	wo, err := g.Node(a.OutProjWeight)
 	if err != nil {
@@ -236,46 +207,16 @@ func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPaddin
 			return nil, err
 		}
 	}
-	out, err := linearT(ctx, wo, bo)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Reshape(out, tensor.Shape{b, t, e})
+	return project(ctx, wo, bo)
 }
 
-// linearT returns x·wᵀ + b for x (N, In), w (Out, In) in PyTorch's layout and b (Out)
-// or nil.
-func linearT(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
-	wt, err := gorgonia.Transpose(w, 1, 0)
-	if err != nil {
-		return nil, err
+// project returns x·wᵀ + b for x (..., In), w (Out, In) in PyTorch's layout and b
+// (Out) or nil, as one node (projDef).
+func project(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
+	if b == nil {
+		return projDef.Apply(projParams{Out: new(ops.Buffer)}, x, w)
 	}
-	y, err := gorgonia.Mul(x, wt)
-	if err != nil || b == nil {
-		return y, err
-	}
-	return gorgonia.BroadcastAdd(y, b, nil, []byte{0})
-}
-
-// projectHeads returns x·wᵀ + b for x (B, L, E), split into heads: (B*H, L, D).
-func projectHeads(x, w, b *gorgonia.Node, h, d int) (*gorgonia.Node, error) {
-	s := x.Shape()
-	bsz, l, e := s[0], s[1], s[2]
-	x2, err := gorgonia.Reshape(x, tensor.Shape{bsz * l, e})
-	if err != nil {
-		return nil, err
-	}
-	p, err := linearT(x2, w, b)
-	if err != nil {
-		return nil, err
-	}
-	if p, err = gorgonia.Reshape(p, tensor.Shape{bsz, l, h, d}); err != nil {
-		return nil, err
-	}
-	if p, err = gorgonia.Transpose(p, 0, 2, 1, 3); err != nil {
-		return nil, err
-	}
-	return gorgonia.Reshape(p, tensor.Shape{bsz * h, l, d})
+	return projDef.Apply(projParams{Bias: true, Out: new(ops.Buffer)}, x, w, b)
 }
 
 // Params returns [InProjWeight, InProjBias, OutProjWeight, OutProjBias] (without the
@@ -285,13 +226,4 @@ func (a *MultiHeadAttention) Params() []*graph.Param {
 		return []*graph.Param{a.InProjWeight, a.OutProjWeight}
 	}
 	return []*graph.Param{a.InProjWeight, a.InProjBias, a.OutProjWeight, a.OutProjBias}
-}
-
-// repeatValue returns n copies of v.
-func repeatValue(n int, v float64) []float64 {
-	s := make([]float64, n)
-	for i := range s {
-		s[i] = v
-	}
-	return s
 }
