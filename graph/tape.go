@@ -2,8 +2,8 @@ package graph
 
 import (
 	"reflect"
-	"unsafe"
 
+	"github.com/gradflow/gradflow/graph/internal/tape"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -24,11 +24,9 @@ import (
 // gorgonia.BindDualValues fill and graph never does: TestTapeClosureQueueEmpty). A
 // panic inside an op now reaches Machine.Run's Recover and becomes an error.
 //
-// gorgonia v0.9.18 is pinned in go.mod; if runall's name or signature changed, the
-// build would fail at link time, not at run time.
-
-//go:linkname tapeRunall gorgonia.org/gorgonia.(*tapeMachine).runall
-func tapeRunall(m unsafe.Pointer, errChan chan error, doneChan chan struct{})
+// The linkname lives in graph/internal/tape. gorgonia v0.9.18 is pinned in go.mod; if
+// runall's name or signature changed, the build would fail at link time, not at run
+// time.
 
 // isTape reports whether t is gorgonia's *tapeMachine, the only VM runTape runs
 // directly.
@@ -42,7 +40,7 @@ func runTape(vm gorgonia.VM, errc chan error, done chan struct{}) error {
 	if !isTape(v.Type()) {
 		return vm.RunAll()
 	}
-	tapeRunall(v.UnsafePointer(), errc, done)
+	tape.Runall(v.UnsafePointer(), errc, done)
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,1 @@
+// Empty: its presence lets this package declare the body-less Runall that //go:linkname binds.
