@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// BenchmarkGELUKernel times the float32 kernels on the bench transformer's
+// BenchmarkGELUKernel times the float32 kernels (AVX-512 where the CPU has it, and Go)
+// against the float64 path rounded to float32, on the bench transformer's
 // feed-forward activation, (2048, 512), serial.
 func BenchmarkGELUKernel(b *testing.B) {
 	n := 2048 * 512
@@ -14,16 +15,25 @@ func BenchmarkGELUKernel(b *testing.B) {
 	for i := range x {
 		x[i], dy[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 	}
-	b.Run("forward", func(b *testing.B) {
-		for b.Loop() {
-			geluF32(x, y)
+	saved := useAVX512
+	defer func() { useAVX512 = saved }()
+	for _, simd := range []bool{saved, false} {
+		kernel := "go"
+		if simd {
+			kernel = "avx512"
 		}
-	})
-	b.Run("backward", func(b *testing.B) {
-		for b.Loop() {
-			geluGradF32(x, dy, dx)
-		}
-	})
+		useAVX512 = simd
+		b.Run("forward/"+kernel, func(b *testing.B) {
+			for b.Loop() {
+				geluF32(x, y)
+			}
+		})
+		b.Run("backward/"+kernel, func(b *testing.B) {
+			for b.Loop() {
+				geluGradF32(x, dy, dx)
+			}
+		})
+	}
 	b.Run("float64-reference", func(b *testing.B) {
 		for b.Loop() {
 			for i, v := range x {

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,10 +9,24 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestGELUFloat32Kernel checks the float32 kernels against the float64 ones (math.Erfc
-// and math.Exp) on a dense grid and random points: every result within one float32
-// ulp, nearly all equal.
+// TestGELUFloat32Kernel checks the float32 kernels (AVX-512 where the CPU has it, and
+// the Go ones) against the float64 ones (math.Erfc and math.Exp) on a dense grid,
+// random points and special values: every result within one float32 ulp, nearly all
+// equal, NaN kept.
 func TestGELUFloat32Kernel(t *testing.T) {
+	saved := useAVX512
+	defer func() { useAVX512 = saved }()
+	for _, simd := range []bool{false, true} {
+		if simd && !saved {
+			t.Log("no AVX-512: only the Go kernels checked")
+			continue
+		}
+		useAVX512 = simd
+		t.Run(fmt.Sprintf("avx512=%t", simd), testGELUFloat32Kernel)
+	}
+}
+
+func testGELUFloat32Kernel(t *testing.T) {
 	var xs []float32
 	for x := -20.0; x <= 20; x += 1.0 / 512 {
 		xs = append(xs, float32(x))
@@ -20,7 +35,10 @@ func TestGELUFloat32Kernel(t *testing.T) {
 	for range 100000 {
 		xs = append(xs, float32(rng.NormFloat64()*3))
 	}
-	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32)
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 18.3, -18.3, 18.4, -18.4, 1e-45, -1e-45)
+	nan := len(xs)
+	xs = append(xs, float32(math.NaN()), 1, 2, 3, 4, 5, 6, 7) // NaN in a full AVX-512 block
 	dy := make([]float32, len(xs))
 	for i := range dy {
 		dy[i] = 1
@@ -30,7 +48,13 @@ func TestGELUFloat32Kernel(t *testing.T) {
 	geluF32(xs, y)
 	geluGradF32(xs, dy, dx)
 	var diffY, diffD int
+	if !math.IsNaN(float64(y[nan])) || !math.IsNaN(float64(dx[nan])) {
+		t.Errorf("GELU(NaN) = %v, GELU'(NaN) = %v, want NaN", y[nan], dx[nan])
+	}
 	for i, x := range xs {
+		if i == nan {
+			continue
+		}
 		wantY, wantD := float32(gelu(float64(x))), float32(geluGrad(float64(x)))
 		if !withinULP(y[i], wantY) {
 			t.Errorf("GELU(%g) = %g, want %g (float64 kernel)", x, y[i], wantY)
