@@ -359,14 +359,10 @@ func im2colS1[T float](g convGeom, d convDims, x, col []T) {
 			pad(x, d.c, d.h, d.w, g.ph, g.pw, padded)
 			x = padded
 		}
-		var zero T
-		switch any(zero).(type) {
-		case float32:
-			blas.Im2col32(unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)), c, h, w, g.kh, g.kw,
-				unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)))
-		default:
-			blas.Im2col64(unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)), c, h, w, g.kh, g.kw,
-				unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)))
+		if is32[T]() {
+			blas.Im2col32(as32(x), c, h, w, g.kh, g.kw, as32(col))
+		} else {
+			blas.Im2col64(as64(x), c, h, w, g.kh, g.kw, as64(col))
 		}
 		return
 	}
@@ -410,14 +406,10 @@ func col2imS1[T float](g convGeom, d convDims, col, dx []T) {
 			defer putBuf(out)
 			clear(out)
 		}
-		var zero T
-		switch any(zero).(type) {
-		case float32:
-			blas.Col2im32(unsafe.Slice((*float32)(unsafe.Pointer(&col[0])), len(col)), c, h, w, g.kh, g.kw,
-				unsafe.Slice((*float32)(unsafe.Pointer(&out[0])), len(out)))
-		default:
-			blas.Col2im64(unsafe.Slice((*float64)(unsafe.Pointer(&col[0])), len(col)), c, h, w, g.kh, g.kw,
-				unsafe.Slice((*float64)(unsafe.Pointer(&out[0])), len(out)))
+		if is32[T]() {
+			blas.Col2im32(as32(col), c, h, w, g.kh, g.kw, as32(out))
+		} else {
+			blas.Col2im64(as64(col), c, h, w, g.kh, g.kw, as64(out))
 		}
 		if g.ph > 0 || g.pw > 0 {
 			unpadAdd(out, d.c, d.h, d.w, g.ph, g.pw, dx)
@@ -482,14 +474,10 @@ func copyBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
 	if rows <= 0 || cols <= 0 {
 		return
 	}
-	var zero T
-	switch any(zero).(type) {
-	case float32:
-		blas.CopyBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
-			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
-	default:
-		blas.CopyBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
-			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	if is32[T]() {
+		blas.CopyBlock32(as32(dst), ldd, as32(src), lds, rows, cols)
+	} else {
+		blas.CopyBlock64(as64(dst), ldd, as64(src), lds, rows, cols)
 	}
 }
 
@@ -499,15 +487,27 @@ func addBlock[T float](dst []T, ldd int, src []T, lds, rows, cols int) {
 	if rows <= 0 || cols <= 0 {
 		return
 	}
-	var zero T
-	switch any(zero).(type) {
-	case float32:
-		blas.AddBlock32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
-			unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
-	default:
-		blas.AddBlock64(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), ldd,
-			unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src)), lds, rows, cols)
+	if is32[T]() {
+		blas.AddBlock32(as32(dst), ldd, as32(src), lds, rows, cols)
+	} else {
+		blas.AddBlock64(as64(dst), ldd, as64(src), lds, rows, cols)
 	}
+}
+
+// is32 reports whether T is a float32 type (else it is a float64 one).
+func is32[T float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
+
+// as32 and as64 view s as the slice type that T is: for calls into ops/blas, whose
+// routines are not generic.
+func as32[T float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func as64[T float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
 // col2im adds one sample's block of COL (laid out as for im2col) into the sample's

@@ -2,6 +2,8 @@
 
 package nn
 
+//go:generate go run gen_pool.go
+
 import "github.com/gradflow/gradflow/ops/blas"
 
 // Implemented in pool_amd64.s.

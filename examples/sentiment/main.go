@@ -32,6 +32,7 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/nn"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
 	"github.com/gradflow/gradflow/train/data/text"
@@ -240,7 +241,7 @@ func (m *model) Forward(g *graph.Graph, ids *gorgonia.Node) (*gorgonia.Node, err
 	if err != nil {
 		return nil, errors.Wrap(err, "sentiment: max over time")
 	}
-	if p, err = gorgonia.Rectify(p); err != nil {
+	if p, err = ops.ReLU(p); err != nil {
 		return nil, errors.Wrap(err, "sentiment: relu")
 	}
 	if p, err = m.drop.Forward(g, p); err != nil {

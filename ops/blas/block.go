@@ -1,5 +1,7 @@
 package blas
 
+//go:generate go run gen_block.go
+
 // CopyBlock32 copies the rows x cols block of a row-major matrix src (row stride lds)
 // into dst (row stride ldd): dst[q*ldd+i] = src[q*lds+i] for i < cols, q < rows. For
 // blocks at most four vectors wide (64 float32 with AVX-512) it uses the masked vector
