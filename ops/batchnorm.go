@@ -313,17 +313,51 @@ func bnGeomOf(s tensor.Shape) bnGeom {
 // is a sample of the data, within a few standard deviations of the mean).
 func channelStats[T float](g bnGeom, x []T, ch int) (mean, variance float64) {
 	x0 := float64(x[ch*g.inner])
-	var s, ss float64
+	// Four partial sums of each: one running sum waits for every add to finish.
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	for o := 0; o < g.outer; o++ {
-		for _, v := range x[(o*g.c+ch)*g.inner : (o*g.c+ch+1)*g.inner] {
-			d := float64(v) - x0
-			s += d
-			ss += d * d
+		v := x[(o*g.c+ch)*g.inner : (o*g.c+ch+1)*g.inner]
+		j := 0
+		for ; j+4 <= len(v); j += 4 {
+			d0, d1, d2, d3 := float64(v[j])-x0, float64(v[j+1])-x0, float64(v[j+2])-x0, float64(v[j+3])-x0
+			s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+			q0, q1, q2, q3 = q0+d0*d0, q1+d1*d1, q2+d2*d2, q3+d3*d3
+		}
+		for ; j < len(v); j++ {
+			d := float64(v[j]) - x0
+			s0 += d
+			q0 += d * d
 		}
 	}
+	s, ss := (s0+s1)+(s2+s3), (q0+q1)+(q2+q3)
 	m := float64(g.m)
 	mean = s / m
 	return x0 + mean, max(ss/m-mean*mean, 0)
+}
+
+// gradSums returns the sums over channel ch of dy and of dy*(x-mean)*invStd, each in
+// four partial sums (see channelStats).
+func gradSums[T float](g bnGeom, x, dy []T, ch int, mean, invStd float64) (sdy, sdyx float64) {
+	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	for o := 0; o < g.outer; o++ {
+		i := (o*g.c + ch) * g.inner
+		d, xs := dy[i:i+g.inner], x[i:i+g.inner]
+		xs = xs[:len(d)]
+		j := 0
+		for ; j+4 <= len(d); j += 4 {
+			d0, d1, d2, d3 := float64(d[j]), float64(d[j+1]), float64(d[j+2]), float64(d[j+3])
+			a0, a1, a2, a3 = a0+d0, a1+d1, a2+d2, a3+d3
+			b0 += d0 * (float64(xs[j]) - mean) * invStd
+			b1 += d1 * (float64(xs[j+1]) - mean) * invStd
+			b2 += d2 * (float64(xs[j+2]) - mean) * invStd
+			b3 += d3 * (float64(xs[j+3]) - mean) * invStd
+		}
+		for ; j < len(d); j++ {
+			a0 += float64(d[j])
+			b0 += float64(d[j]) * (float64(xs[j]) - mean) * invStd
+		}
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 }
 
 func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
@@ -355,12 +389,7 @@ func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
 func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 	forChannels(g, func(ch int) {
 		if op.which == 2 { // dbeta = sum(dy) needs no statistics
-			var sdy float64
-			for o := 0; o < g.outer; o++ {
-				for _, d := range dy[(o*g.c+ch)*g.inner : (o*g.c+ch+1)*g.inner] {
-					sdy += float64(d)
-				}
-			}
+			sdy, _ := gradSums(g, dy, dy, ch, 0, 0)
 			out[ch] = T(sdy)
 			return
 		}
@@ -372,14 +401,7 @@ func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
 		}
 		// sum(dy) and sum(dy*xhat) over the channel.
-		var sdy, sdyx float64
-		for o := 0; o < g.outer; o++ {
-			i := (o*g.c + ch) * g.inner
-			for j, d := range dy[i : i+g.inner] {
-				sdy += float64(d)
-				sdyx += float64(d) * (float64(x[i+j]) - mean) * invStd
-			}
-		}
+		sdy, sdyx := gradSums(g, x, dy, ch, mean, invStd)
 		if op.which == 1 {
 			out[ch] = T(sdyx)
 			return
