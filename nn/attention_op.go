@@ -286,20 +286,30 @@ func attnForward[F float](p attnParams, d attnDims, in [][]F, out []F) {
 
 // softmaxRow turns the raw scores of query r into attention weights in place: the
 // softmax of scale·score over the keys it may see (j <= r with causal, mask[j] == 0),
-// 0 for the others, uniform over all keys when it may see none.
+// 0 for the others, uniform over all keys when it may see none. The sum and the
+// exponentials are float64.
 func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 	n := len(row)
 	if causal {
 		n = min(r+1, len(row))
 	}
-	maxv := math.Inf(-1)
+	vis := row[:n]
+	clear(row[n:])
+	// The max of the raw scores: scaling by scale > 0 keeps it the max, rounding too.
+	maxv := F(math.Inf(-1))
 	seen := false
-	for j := 0; j < n; j++ {
-		if mask != nil && mask[j] != 0 {
-			continue
+	if mask == nil {
+		for _, v := range vis {
+			maxv = max(maxv, v)
 		}
-		seen = true
-		maxv = max(maxv, float64(row[j])*scale)
+		seen = n > 0
+	} else {
+		for j, v := range vis {
+			if mask[j] == 0 {
+				maxv = max(maxv, v)
+				seen = true
+			}
+		}
 	}
 	if !seen {
 		u := F(1 / float64(len(row)))
@@ -308,19 +318,28 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 		}
 		return
 	}
+	m := float64(maxv) * scale
 	var sum float64
-	for j := range row {
-		if j >= n || (mask != nil && mask[j] != 0) {
-			row[j] = 0
-			continue
+	if mask == nil {
+		for j, v := range vis {
+			e := math.Exp(float64(v)*scale - m)
+			vis[j] = F(e)
+			sum += e
 		}
-		e := math.Exp(float64(row[j])*scale - maxv)
-		row[j] = F(e)
-		sum += e
+	} else {
+		for j, v := range vis {
+			if mask[j] != 0 {
+				vis[j] = 0
+				continue
+			}
+			e := math.Exp(float64(v)*scale - m)
+			vis[j] = F(e)
+			sum += e
+		}
 	}
 	inv := 1 / sum
-	for j := 0; j < n; j++ {
-		row[j] = F(float64(row[j]) * inv)
+	for j, v := range vis {
+		vis[j] = F(float64(v) * inv)
 	}
 }
 

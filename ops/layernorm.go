@@ -40,6 +40,9 @@ const DefaultLayerNormEps = 1e-5
 //	dweight = Σ dy·x̂,  dbias = Σ dy  (sums over the leading axes)
 //
 // with the statistics recomputed from x rather than stored (the op keeps no state).
+// Each node keeps its output memory across runs (Buffer), and the forward and dx
+// split their rows across cores (bit for bit the serial result); every LayerNorm is
+// its own node.
 func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.Node, error) {
 	const name = "LayerNorm"
 	if err := checkFloat(name, "x", x); err != nil {
@@ -58,7 +61,7 @@ func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.N
 	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
 		return nil, errors.Errorf("ops: %s: Eps %g, want finite and > 0", name, cfg.Eps)
 	}
-	p := lnParams{Axes: cfg.Axes, Eps: cfg.Eps}
+	p := lnParams{Axes: cfg.Axes, Eps: cfg.Eps, Out: new(Buffer)}
 	in := []*gorgonia.Node{x}
 	for _, a := range []struct {
 		what string
@@ -77,11 +80,19 @@ func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.N
 	return lnDef.Apply(p, in...)
 }
 
-// lnParams are LayerNorm's parameters; Weight and Bias say which inputs follow x.
+// lnParams are LayerNorm's parameters; Weight and Bias say which inputs follow x. Out
+// is the node's output memory, kept across runs (each gradient node gets its own).
 type lnParams struct {
 	Axes         int
 	Eps          float64
 	Weight, Bias bool
+	Out          *Buffer
+}
+
+// withOut returns p with a new output Buffer, for a gradient node.
+func (p lnParams) withOut() lnParams {
+	p.Out = new(Buffer)
+	return p
 }
 
 // rows returns x's shape viewed as (rows, d), d the product of the last Axes
@@ -139,13 +150,20 @@ var lnDef = &Def[lnParams]{
 	},
 	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x := in[0]
-		y := newLike(x, x.Shape())
+		y := p.Out.Tensor(x.Dtype(), x.Shape())
 		rows, d := p.rows(x.Shape())
 		w, b := lnAffine(p, in)
+		// Rows are independent: split across cores, the same bits whatever the split.
 		if x.Dtype() == tensor.Float32 {
-			lnForward(x.Float32s(), f32s(w), f32s(b), y.Float32s(), rows, d, p.Eps)
+			xs, ys := x.Float32s(), y.Float32s()
+			forRows(rows, d, func(lo, hi int) {
+				lnForward(xs[lo*d:hi*d], f32s(w), f32s(b), ys[lo*d:hi*d], hi-lo, d, p.Eps)
+			})
 		} else {
-			lnForward(x.Float64s(), f64s(w), f64s(b), y.Float64s(), rows, d, p.Eps)
+			xs, ys := x.Float64s(), y.Float64s()
+			forRows(rows, d, func(lo, hi int) {
+				lnForward(xs[lo*d:hi*d], f64s(w), f64s(b), ys[lo*d:hi*d], hi-lo, d, p.Eps)
+			})
 		}
 		return y, nil
 	},
@@ -156,18 +174,18 @@ var lnDef = &Def[lnParams]{
 			dxIn = append(dxIn, in[1])
 		}
 		var err error
-		if grads[0], err = lnGradXDef.Apply(p, append(dxIn, dy)...); err != nil {
+		if grads[0], err = lnGradXDef.Apply(p.withOut(), append(dxIn, dy)...); err != nil {
 			return nil, err
 		}
 		i := 1
 		if p.Weight {
-			if grads[i], err = lnGradWDef.Apply(p, in[0], dy); err != nil {
+			if grads[i], err = lnGradWDef.Apply(p.withOut(), in[0], dy); err != nil {
 				return nil, err
 			}
 			i++
 		}
 		if p.Bias {
-			if grads[i], err = lnGradBDef.Apply(p, dy); err != nil {
+			if grads[i], err = lnGradBDef.Apply(p.withOut(), dy); err != nil {
 				return nil, err
 			}
 		}
@@ -198,12 +216,18 @@ var lnGradXDef = &Def[lnParams]{
 		if p.Weight {
 			w = in[1]
 		}
-		dx := newLike(x, x.Shape())
+		dx := p.Out.Tensor(x.Dtype(), x.Shape())
 		rows, d := p.rows(x.Shape())
 		if x.Dtype() == tensor.Float32 {
-			lnBackwardX(x.Float32s(), f32s(w), dy.Float32s(), dx.Float32s(), rows, d, p.Eps)
+			xs, dys, dxs := x.Float32s(), dy.Float32s(), dx.Float32s()
+			forRows(rows, d, func(lo, hi int) {
+				lnBackwardX(xs[lo*d:hi*d], f32s(w), dys[lo*d:hi*d], dxs[lo*d:hi*d], hi-lo, d, p.Eps)
+			})
 		} else {
-			lnBackwardX(x.Float64s(), f64s(w), dy.Float64s(), dx.Float64s(), rows, d, p.Eps)
+			xs, dys, dxs := x.Float64s(), dy.Float64s(), dx.Float64s()
+			forRows(rows, d, func(lo, hi int) {
+				lnBackwardX(xs[lo*d:hi*d], f64s(w), dys[lo*d:hi*d], dxs[lo*d:hi*d], hi-lo, d, p.Eps)
+			})
 		}
 		return dx, nil
 	},
@@ -225,7 +249,7 @@ var lnGradWDef = &Def[lnParams]{
 	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x, dy := in[0], in[1]
 		s := x.Shape()
-		dw := newLike(x, s[s.Dims()-p.Axes:])
+		dw := p.Out.Tensor(x.Dtype(), s[s.Dims()-p.Axes:])
 		rows, d := p.rows(s)
 		if x.Dtype() == tensor.Float32 {
 			lnBackwardW(x.Float32s(), dy.Float32s(), dw.Float32s(), rows, d, p.Eps)
@@ -249,7 +273,7 @@ var lnGradBDef = &Def[lnParams]{
 	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		dy := in[0]
 		s := dy.Shape()
-		db := newLike(dy, s[s.Dims()-p.Axes:])
+		db := p.Out.Tensor(dy.Dtype(), s[s.Dims()-p.Axes:])
 		rows, d := p.rows(s)
 		if dy.Dtype() == tensor.Float32 {
 			sumRows(dy.Float32s(), db.Float32s(), rows, d)
@@ -365,6 +389,10 @@ func lnBackwardW[T float](x, dy, dw []T, rows, d int, eps float64) {
 		dw[i] = T(v)
 	}
 }
+
+// forRows calls f on ranges of rows of d elements, split across cores when there are
+// enough elements (parallelChunks).
+func forRows(rows, d int, f func(lo, hi int)) { splitWork(rows, rows*d, f) }
 
 // sumRows writes the column sums of x viewed as (rows, d) into out.
 func sumRows[T float](x, out []T, rows, d int) {
