@@ -3,6 +3,7 @@ package bench
 import (
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/nn"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/gradflow/gradflow/train/data"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -153,6 +154,6 @@ func (meanOverTime) Forward(_ *graph.Graph, x *gorgonia.Node) (out *gorgonia.Nod
 	if x.Dims() != 3 {
 		return nil, errors.Errorf("bench: mean over time: input shape %v, want (B, T, D)", x.Shape())
 	}
-	out, err = gorgonia.Mean(x, 1)
+	out, err = ops.Mean(x, 1)
 	return out, errors.Wrap(err, "bench: mean over time")
 }
