@@ -321,6 +321,11 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 	m := float64(maxv) * scale
 	var sum float64
 	if mask == nil {
+		if v32, ok := any(vis).([]float32); ok && attnAsm && n >= 8 {
+			k := n &^ 7
+			sum = softmaxExpAVX512(&v32[0], k, scale, m)
+			vis = vis[k:] // the rest below; the normalisation covers all of row[:n]
+		}
 		for j, v := range vis {
 			e := math.Exp(float64(v)*scale - m)
 			vis[j] = F(e)
@@ -338,8 +343,8 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 		}
 	}
 	inv := 1 / sum
-	for j, v := range vis {
-		vis[j] = F(float64(v) * inv)
+	for j, v := range row[:n] {
+		row[j] = F(float64(v) * inv)
 	}
 }
 
