@@ -73,7 +73,7 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, cfg Batch
 	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
 		return nil, errors.Errorf("ops: %s: Eps %v, want finite and > 0", name, cfg.Eps)
 	}
-	op := bnOp{dims: x.Dims(), momentum: cfg.Momentum, eps: cfg.Eps, training: cfg.Training}
+	op := bnOp{dims: x.Dims(), momentum: cfg.Momentum, eps: cfg.Eps, training: cfg.Training, out: new(outBuf)}
 	shapes := make([]gorgonia.DimSizer, 5)
 	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
 		shapes[i] = n.Shape()
@@ -91,6 +91,7 @@ type bnOp struct {
 	dims          int // x's rank
 	momentum, eps float64
 	training      bool
+	out           *outBuf // y's memory, kept across runs (not in String)
 }
 
 // bnGradOp is one of BatchNorm's gradients, which: 0 dx, 1 dgamma, 2 dbeta, from
@@ -98,6 +99,7 @@ type bnOp struct {
 type bnGradOp struct {
 	bnOp
 	which int
+	gout  *outBuf // the gradient's memory, kept across runs (not in String)
 }
 
 var (
@@ -185,7 +187,7 @@ func (op bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	}
 	x := ds[0]
-	y := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	y := op.out.newOut(x.Dtype(), x.Shape())
 	g := bnGeomOf(x.Shape())
 	if x.Dtype() == tensor.Float32 {
 		bnForward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
@@ -221,7 +223,7 @@ func (op bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 	grads := make(gorgonia.Nodes, 5)
 	for which := 0; which < 3; which++ {
 		var err error
-		grads[which], err = apply("BatchNorm backward", bnGradOp{op, which},
+		grads[which], err = apply("BatchNorm backward", bnGradOp{bnOp: op, which: which, gout: new(outBuf)},
 			inputs[0], inputs[1], inputs[3], inputs[4], grad)
 		if err != nil {
 			return nil, err
@@ -277,7 +279,7 @@ func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.which == 0 {
 		outShape = x.Shape().Clone()
 	}
-	out := tensor.New(tensor.WithShape(outShape...), tensor.Of(x.Dtype()))
+	out := op.gout.newOut(x.Dtype(), outShape)
 	if x.Dtype() == tensor.Float32 {
 		bnBackward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
 			elems[float32](ds[3]), elems[float32](dy), elems[float32](out))
