@@ -96,16 +96,36 @@ type bnOp struct {
 
 // bnGradOp is one of BatchNorm's gradients, which: 0 dx, 1 dgamma, 2 dbeta, from
 // (x, gamma, runningMean, runningVar, dy).
+//
+// The dx op (which 0) also computes dgamma and dbeta, in the same passes over the
+// channel (they are the sums the dx formula needs), and leaves them in sums, which
+// the two bnPartOp nodes of the same SymDiff read: one pass of statistics, one of sums
+// and one of output for all three gradients, instead of six passes over the
+// activations for three separate ops.
 type bnGradOp struct {
 	bnOp
 	which int
 	gout  *outBuf // the gradient's memory, kept across runs (not in String)
+	sums  *bnSums // where the dx op leaves dgamma and dbeta (not in String)
+}
+
+// bnSums holds dgamma and dbeta of the last run of a bnGradOp, in float64.
+type bnSums struct{ dgamma, dbeta []float64 }
+
+// bnPartOp maps the dx node of a bnGradOp to the dgamma (which 1) or dbeta (which 2)
+// that the dx op computed with it. Taking dx as its input orders it after that op.
+type bnPartOp struct {
+	bnOp
+	which int
+	gout  *outBuf
+	sums  *bnSums
 }
 
 var (
 	_ gorgonia.Op   = bnOp{}
 	_ gorgonia.SDOp = bnOp{}
 	_ gorgonia.Op   = bnGradOp{}
+	_ gorgonia.Op   = bnPartOp{}
 )
 
 func (op bnOp) Arity() int { return 5 }
@@ -221,11 +241,16 @@ func (op bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 5", op, len(inputs))
 	}
 	grads := make(gorgonia.Nodes, 5)
-	for which := 0; which < 3; which++ {
-		var err error
-		grads[which], err = apply("BatchNorm backward", bnGradOp{bnOp: op, which: which, gout: new(outBuf)},
-			inputs[0], inputs[1], inputs[3], inputs[4], grad)
-		if err != nil {
+	sums := new(bnSums)
+	var err error
+	grads[0], err = apply("BatchNorm backward", bnGradOp{bnOp: op, which: 0, gout: new(outBuf), sums: sums},
+		inputs[0], inputs[1], inputs[3], inputs[4], grad)
+	if err != nil {
+		return nil, err
+	}
+	for which := 1; which < 3; which++ {
+		part := bnPartOp{bnOp: op, which: which, gout: new(outBuf), sums: sums}
+		if grads[which], err = apply("BatchNorm backward", part, grads[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -280,6 +305,11 @@ func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		outShape = x.Shape().Clone()
 	}
 	out := op.gout.newOut(x.Dtype(), outShape)
+	if op.which == 0 && op.sums != nil {
+		if len(op.sums.dgamma) != g.c {
+			op.sums.dgamma, op.sums.dbeta = make([]float64, g.c), make([]float64, g.c)
+		}
+	}
 	if x.Dtype() == tensor.Float32 {
 		bnBackward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
 			elems[float32](ds[3]), elems[float32](dy), elems[float32](out))
@@ -288,6 +318,64 @@ func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			elems[float64](ds[3]), elems[float64](dy), elems[float64](out))
 	}
 	return out, nil
+}
+
+func (op bnPartOp) Arity() int { return 1 }
+
+func (op bnPartOp) Type() hm.Type {
+	e := hm.TypeVariable('a')
+	return hm.NewFnType(tensorType(op.dims, e), tensorType(1, e))
+}
+
+func (op bnPartOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, err := shapeArg(op, in, 0)
+	if err != nil {
+		return nil, err
+	}
+	if s.Dims() < 2 {
+		return nil, errors.Errorf("ops: %v: dx has shape %v, want (N, C, ...)", op, s)
+	}
+	return tensor.Shape{s[1]}, nil
+}
+
+func (op bnPartOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(in) != 1 {
+		return nil, errors.Errorf("ops: %v: got %d inputs, want 1", op, len(in))
+	}
+	dx, ok := in[0].(*tensor.Dense)
+	if !ok || dx.Dims() < 2 {
+		return nil, errors.Errorf("ops: %v: dx is a %T, want a (N, C, ...) tensor", op, in[0])
+	}
+	c := dx.Shape()[1]
+	src := op.sums.dgamma
+	if op.which == 2 {
+		src = op.sums.dbeta
+	}
+	if len(src) != c {
+		return nil, errors.Errorf("ops: %v: the gradient of x has not been computed in this run", op)
+	}
+	out := op.gout.newOut(dx.Dtype(), tensor.Shape{c})
+	switch dx.Dtype() {
+	case tensor.Float32:
+		for i, v := range src {
+			out.Float32s()[i] = float32(v)
+		}
+	case tensor.Float64:
+		copy(out.Float64s(), src)
+	default:
+		return nil, errors.Errorf("ops: %v: dtype %v, want float32 or float64", op, dx.Dtype())
+	}
+	return out, nil
+}
+
+func (op bnPartOp) ReturnsPtr() bool      { return false }
+func (op bnPartOp) CallsExtern() bool     { return false }
+func (op bnPartOp) OverwritesInput() int  { return -1 }
+func (op bnPartOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
+func (op bnPartOp) Hashcode() uint32      { return hash32(op.String()) }
+func (op bnPartOp) String() string {
+	return fmt.Sprintf("ops.BatchNormGradPart{dims=%d, momentum=%v, eps=%v, training=%t, wrt=%s}",
+		op.dims, op.momentum, op.eps, op.training, bnArgNames[op.which])
 }
 
 func (op bnGradOp) ReturnsPtr() bool      { return false }
@@ -402,8 +490,11 @@ func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 		} else {
 			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
 		}
-		// sum(dy) and sum(dy*xhat) over the channel.
+		// sum(dy) and sum(dy*xhat) over the channel: dbeta and dgamma.
 		sdy, sdyx := gradSums(g, x, dy, ch, mean, invStd)
+		if op.which == 0 && op.sums != nil {
+			op.sums.dgamma[ch], op.sums.dbeta[ch] = sdyx, sdy
+		}
 		if op.which == 1 {
 			out[ch] = T(sdyx)
 			return
