@@ -5,25 +5,6 @@
 // AVX2 element-wise kernels of ReLU and Linear (see simd_amd64.go). n is the number of
 // elements, a multiple of 8 (float32) or 4 (float64); the callers do the tails in Go.
 
-// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
-// func xgetbv() (eax, edx uint32)
-TEXT ·xgetbv(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
-	RET
-
 // func reluAVX2S(x, y *float32, n int)
 // y = (0 > x) ? 0 : x: VMAXPS returns its second source when the first is not greater,
 // so NaN and -0 pass through unchanged, as in PyTorch.

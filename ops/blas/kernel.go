@@ -123,9 +123,14 @@ func store4[T float](c []T, alpha, beta T, x0, x1, x2, x3 T) {
 }
 
 // AVX512 reports whether this package's AVX-512 routines (GEMM kernels, CopyBlock,
-// AddBlock, Im2col, Col2im) run on this CPU, for other packages that pick their own
-// AVX-512 code the same way.
+// AddBlock, Im2col, Col2im) run on this CPU: AVX-512F with the ZMM state saved by the
+// operating system. Other gradflow packages pick their own assembly with it and AVX2,
+// so that the CPU is probed in one place.
 func AVX512() bool { return hasAVX512 }
 
-// hasAVX512 is set by init on amd64 CPUs with AVX-512F (and not with -tags purego).
-var hasAVX512 bool
+// AVX2 reports whether the CPU has AVX2 and FMA and the operating system saves the YMM
+// state (this package's avx2 GEMM kernels run).
+func AVX2() bool { return hasAVX2FMA }
+
+// hasAVX512 and hasAVX2FMA are set by init on amd64 (not with -tags purego).
+var hasAVX512, hasAVX2FMA bool

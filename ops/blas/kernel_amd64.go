@@ -62,7 +62,7 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
-	hasAVX512 = avx512
+	hasAVX512, hasAVX2FMA = avx512, avx2FMA
 	// Blocking: an mc x kc block of packed A (about 512 KiB) stays in L2,
 	// a kc x nc panel of packed B (2-3 MiB) in L3. On a Zen 5 EPYC (48 KiB
 	// L1d, 1 MiB L2 per core) speed hardly changed with kc from 192 to
