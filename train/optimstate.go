@@ -65,7 +65,7 @@ func (t *optimStates) restore(opt string, s map[string]ParamState) error {
 		if ps.Steps < 0 {
 			return errors.Errorf("train: %s: state of %q: steps = %d, want >= 0", opt, name, ps.Steps)
 		}
-		for slot := range ps.Slots {
+		for _, slot := range slices.Sorted(maps.Keys(ps.Slots)) { // sorted: the same error every time
 			if !slices.Contains(t.slots, slot) {
 				return errors.Errorf("train: %s: state of %q has buffer %q, want only %s",
 					opt, name, slot, slotList(t.slots))
