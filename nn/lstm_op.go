@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"math"
-
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -178,29 +176,6 @@ func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 	}
 }
 
-// lstmCell turns one row's pre-activations [i f g o] into activations in place and
-// writes c' = f*c + i*g, h' = o*tanh(c') and tanh(c') after them.
-func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
-	pi, pf, pg, po := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
-	c, h, tc := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
-	for j := 0; j < H; j++ {
-		ai, af, ag, ao := float64(pi[j]), float64(pf[j]), float64(pg[j]), float64(po[j])
-		if bias != nil {
-			ai += float64(bias[j])
-			af += float64(bias[H+j])
-			ag += float64(bias[2*H+j])
-			ao += float64(bias[3*H+j])
-		}
-		i, f, g, o := F(sigmoid(ai)), F(sigmoid(af)), F(math.Tanh(ag)), F(sigmoid(ao))
-		pi[j], pf[j], pg[j], po[j] = i, f, g, o
-		cj := F(float64(f)*float64(cPrev[j]) + float64(i)*float64(g))
-		c[j] = cj
-		tcj := math.Tanh(float64(cj))
-		tc[j] = F(tcj)
-		h[j] = F(float64(o) * tcj)
-	}
-}
-
 // lstmBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0, dc0 [, db]) from
 // in = x, W_ih, W_hh, h0, c0, ws, dws.
 func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
@@ -241,27 +216,3 @@ func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 		columnSums(dG, B*T, G, db)
 	}
 }
-
-// lstmCellGrad computes one row's pre-activation gradients dg from its workspace row,
-// the workspace gradient row (every column: gates, c_t, h_t, tanh(c_t)), c_{t-1}, and dh, dc: the
-// gradients reaching h_t and c_t from step t+1. It leaves in dc the gradient reaching c_{t-1}.
-func lstmCellGrad[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H int) {
-	for j := 0; j < H; j++ {
-		i, f, g, o := float64(row[j]), float64(row[H+j]), float64(row[2*H+j]), float64(row[3*H+j])
-		tc := float64(row[6*H+j])
-		dhj := float64(drow[5*H+j]) + float64(dh[j])
-		dcj := float64(drow[4*H+j]) + float64(dc[j]) + (dhj*o+float64(drow[6*H+j]))*(1-tc*tc)
-		// The workspace's gate columns are outputs too: their gradient adds in.
-		di := dcj*g + float64(drow[j])
-		df := dcj*float64(cPrev[j]) + float64(drow[H+j])
-		dgg := dcj*i + float64(drow[2*H+j])
-		do := dhj*tc + float64(drow[3*H+j])
-		dg[j] = F(di * i * (1 - i))
-		dg[H+j] = F(df * f * (1 - f))
-		dg[2*H+j] = F(dgg * (1 - g*g))
-		dg[3*H+j] = F(do * o * (1 - o))
-		dc[j] = F(dcj * f)
-	}
-}
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

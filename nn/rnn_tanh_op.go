@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"math"
-
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -133,14 +131,7 @@ func rnnForward[F rnnFloat](d lstmDims, in [][]F, hs []F) {
 		rnnGemm(false, true, B, H, H, hPrev, ldh, whh, H, 1, hs[t*H:], T*H)
 		parallelRows(B, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				row := hs[(b*T+t)*H:][:H]
-				for j, a := range row {
-					v := float64(a)
-					if bias != nil {
-						v += float64(bias[j])
-					}
-					row[j] = F(math.Tanh(v))
-				}
+				tanhBias(hs[(b*T+t)*H:][:H], bias)
 			}
 		})
 	}
