@@ -375,3 +375,31 @@ func TestDefVariadic(t *testing.T) {
 		}
 	}
 }
+
+// TestDefOf checks that Def.Of recognises the nodes of its own Def only, and returns
+// their parameters and inputs in order.
+func TestDefOf(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("x"))
+	dy := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("dy"))
+	p := cubeParams{Scale: 2, Shift: 1}
+	y, err := cubeDef.Apply(p, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dx, err := cubeGradDef.Apply(p, x, dy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, in, ok := cubeGradDef.Of(dx); !ok || got != p || len(in) != 2 || in[0] != x || in[1] != dy {
+		t.Errorf("cubeGradDef.Of(dx) = %v, %v, %t, want %v, [x dy], true", got, in, ok, p)
+	}
+	if got, in, ok := cubeDef.Of(y); !ok || got != p || len(in) != 1 || in[0] != x {
+		t.Errorf("cubeDef.Of(y) = %v, %v, %t, want %v, [x], true", got, in, ok, p)
+	}
+	for _, n := range []*gorgonia.Node{y, x, nil} {
+		if _, _, ok := cubeGradDef.Of(n); ok {
+			t.Errorf("cubeGradDef.Of(%v) = true, want false", n)
+		}
+	}
+}
