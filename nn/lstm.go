@@ -2,6 +2,7 @@ package nn
 
 import (
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -73,7 +74,7 @@ func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgoni
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
+	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil, Out: new(ops.Buffer)}, in...)
 	if err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}

@@ -28,8 +28,23 @@ import (
 // from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
 
 // lstmParams are the LSTM sequence op's parameters: whether a bias vector (b_ih + b_hh,
-// (4H)) is its sixth input.
-type lstmParams struct{ Bias bool }
+// (4H)) is its sixth input, and the memory of its output (nil: allocated every run;
+// the GRU and RNN ops share the type and leave it nil).
+type lstmParams struct {
+	Bias bool
+	Out  *ops.Buffer
+}
+
+// lstmGradParams are the LSTM gradient op's parameters: Bias as lstmParams', and,
+// when Slot.Size > 0, the slot of the workspace whose gradient is the op's seventh
+// input, the rest of the workspace's gradient being zero (the layer reads one slot,
+// usually the last h; the dense gradient was 14.7 MB of zeros a step in the bench
+// lstm workload). Out keeps the gradient bundle's memory.
+type lstmGradParams struct {
+	Bias bool
+	Slot slotParams
+	Out  *ops.Buffer
+}
 
 // lstmDims are the sizes of one LSTM sequence op.
 type lstmDims struct{ B, T, In, H int }
@@ -54,7 +69,8 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 		if err != nil {
 			return nil, err
 		}
-		ws := tensor.New(tensor.WithShape(d.B, d.T, lstmWidth*d.H), tensor.Of(in[0].Dtype()))
+		// lstmForward writes every element: the buffer's old values do not matter.
+		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, lstmWidth * d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			lstmForward(d, floatsOf[float32](in), ws.Float32s())
@@ -65,8 +81,14 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
 		// One op computes every gradient into a flat bundle; cutBundle cuts it up.
+		// Where the workspace's gradient is one slot's, written into zeros, the op
+		// takes the slot's gradient instead.
+		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		if sp, sin, ok := recurrentSlotGradDef.Of(dws); ok && sin[0] == ws {
+			gp.Slot, dws = sp, sin[1]
+		}
 		args := append(append([]*gorgonia.Node{}, in[:5]...), ws, dws)
-		bundle, err := lstmSeqGradDef.Apply(p, args...)
+		bundle, err := lstmSeqGradDef.Apply(gp, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -74,34 +96,41 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 	},
 }
 
-// lstmSeqGradDef maps x, W_ih, W_hh, h0, c0, the workspace and its gradient to the
-// gradients of x, W_ih, W_hh, h0, c0 and, with Bias, b, flattened one after the other
-// into one vector.
-var lstmSeqGradDef = &ops.Def[lstmParams]{
+// lstmSeqGradDef maps x, W_ih, W_hh, h0, c0, the workspace and its gradient (or, with
+// Slot, the gradient of that slot) to the gradients of x, W_ih, W_hh, h0, c0 and, with
+// Bias, b, flattened one after the other into one vector.
+var lstmSeqGradDef = &ops.Def[lstmGradParams]{
 	Name:  "LSTMSequenceGrad",
 	Arity: 7,
-	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
+	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := lstmShapes(lstmParams{}, in[:5])
 		if err != nil {
 			return nil, err
 		}
 		w := tensor.Shape{d.B, d.T, lstmWidth * d.H}
-		if !in[5].Eq(w) || !in[6].Eq(w) {
-			return nil, errors.Errorf("workspace %v and its gradient %v, want %v", in[5], in[6], w)
+		dw := w
+		if p.Slot.Size > 0 {
+			if dw, err = recurrentSlotDef.Shape(p.Slot, []tensor.Shape{w}); err != nil {
+				return nil, err
+			}
 		}
-		return tensor.Shape{lstmGradSize(p, d)}, nil
+		if !in[5].Eq(w) || !in[6].Eq(dw) {
+			return nil, errors.Errorf("workspace %v and its gradient %v, want %v and %v", in[5], in[6], w, dw)
+		}
+		return tensor.Shape{lstmGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		d, err := lstmShapes(lstmParams{}, shapesOfDense(in[:5]))
 		if err != nil {
 			return nil, err
 		}
-		out := tensor.New(tensor.WithShape(lstmGradSize(p, d)), tensor.Of(in[0].Dtype()))
+		// lstmBackward writes every element.
+		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{lstmGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
-			lstmBackward(d, p.Bias, floatsOf[float32](in), out.Float32s())
+			lstmBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
-			lstmBackward(d, p.Bias, floatsOf[float64](in), out.Float64s())
+			lstmBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
 		return out, nil
 	},
@@ -136,9 +165,9 @@ func lstmShapes(p lstmParams, in []tensor.Shape) (lstmDims, error) {
 }
 
 // lstmGradSize is the length of the gradient bundle.
-func lstmGradSize(p lstmParams, d lstmDims) int {
+func lstmGradSize(bias bool, d lstmDims) int {
 	n := d.B*d.T*d.In + 4*d.H*d.In + 4*d.H*d.H + 2*d.B*d.H
-	if p.Bias {
+	if bias {
 		n += 4 * d.H
 	}
 	return n
@@ -177,8 +206,8 @@ func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 }
 
 // lstmBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0, dc0 [, db]) from
-// in = x, W_ih, W_hh, h0, c0, ws, dws.
-func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
+// in = x, W_ih, W_hh, h0, c0, ws, and dws or, with p.Slot, the slot's gradient.
+func lstmBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, c0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	G, W := 4*H, lstmWidth*H
@@ -190,6 +219,8 @@ func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 
 	dG := getScratch[F](B * T * G) // pre-activation gradients, rows (b, t)
 	defer putScratch(dG)
+	drows := newSlotRows(p.Slot, B, T, W, dws)
+	defer drows.release()
 	dh := dh0 // the gradient reaching h_t through the recurrence, then dh0
 	dc := dc0 // the gradient reaching c_t through the recurrence, then dc0
 	clear(dh)
@@ -205,14 +236,14 @@ func lstmBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 				if t > 0 {
 					cPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
 				}
-				lstmCellGrad(ws[r*W:(r+1)*W], dws[r*W:(r+1)*W], cPrev, dh[b*H:(b+1)*H], dc[b*H:(b+1)*H], dG[r*G:(r+1)*G], H)
+				lstmCellGrad(ws[r*W:(r+1)*W], drows.row(b, t), cPrev, dh[b*H:(b+1)*H], dc[b*H:(b+1)*H], dG[r*G:(r+1)*G], H)
 			}
 		})
 	}
 	rnnGemm(false, false, B, H, G, dG, T*G, whh, H, 0, dh0, H)
 
 	weightGrads(d, G, dG, dG, x, wih, ws, W, 5*H, h0, dx, dwih, dwhh)
-	if bias {
+	if p.Bias {
 		columnSums(dG, B*T, G, db)
 	}
 }

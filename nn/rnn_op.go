@@ -321,3 +321,57 @@ func weightGrads[F rnnFloat](d lstmDims, G int, dGx, dGh, x, wih, ws []F, W, hOf
 	rnnGemm(true, false, G, In, B*T, dGx, G, x, In, 0, dwih, In)
 	rnnGemm(false, false, B*T, In, G, dGx, G, wih, In, 0, dx, In)
 }
+
+// slotRows hands a fused op's backward the workspace gradient's row (b, t): a row of
+// the dense gradient (B, T, W), or, when the op was given the gradient of one slot
+// only (p.Size > 0), a row of zeros with the slot's gradient copied in, so that the
+// zeros of the full gradient are never made or read from memory.
+type slotRows[F rnnFloat] struct {
+	p       slotParams
+	T, W    int
+	d       []F // the dense gradient, or the slot's: (B, T, Size), or (B, Size) with Last
+	zero    []F // W zeros
+	scratch []F // B rows of W: zeros outside the slot's columns
+}
+
+// newSlotRows returns the rows of d, the gradient of a (B, T, W) workspace, or of its
+// slot p when p.Size > 0. Call release when done.
+func newSlotRows[F rnnFloat](p slotParams, B, T, W int, d []F) slotRows[F] {
+	s := slotRows[F]{p: p, T: T, W: W, d: d}
+	if p.Size > 0 {
+		s.zero = getScratch[F](W)
+		s.scratch = getScratch[F](B * W)
+		clear(s.zero)
+		clear(s.scratch)
+	}
+	return s
+}
+
+// row returns the gradient row of batch row b at step t. Calls for different b may
+// run concurrently; the row is valid until the next call with the same b.
+func (s slotRows[F]) row(b, t int) []F {
+	p := s.p
+	if p.Size == 0 {
+		r := b*s.T + t
+		return s.d[r*s.W : (r+1)*s.W]
+	}
+	if p.Last && t != s.T-1 {
+		return s.zero
+	}
+	k := b*s.T + t // the slot's row
+	if p.Last {
+		k = b
+	}
+	src := s.d[k*p.Size : (k+1)*p.Size]
+	row := s.scratch[b*s.W : (b+1)*s.W]
+	copy(row[p.Offset:p.Offset+p.Size], src)
+	return row
+}
+
+// release returns the scratch buffers.
+func (s slotRows[F]) release() {
+	if s.zero != nil {
+		putScratch(s.zero)
+		putScratch(s.scratch)
+	}
+}
