@@ -3,7 +3,8 @@ package nn
 import "math"
 
 // This file holds the element-wise gate arithmetic of the fused recurrent ops: the
-// LSTM cell forward and backward, and tanh with a bias for the plain RNN.
+// LSTM cell forward and backward, the GRU cell forward, and tanh with a bias for the
+// plain RNN.
 //
 // Each has a scalar Go kernel, which computes in float64 with package math's exp and
 // tanh and rounds to the element type, and, for float32 on CPUs with AVX-512, an
@@ -87,6 +88,45 @@ func lstmCellGradScalar[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H, from in
 		dg[2*H+j] = F(dgg * (1 - g*g))
 		dg[3*H+j] = F(do * o * (1 - o))
 		dc[j] = F(dcj * f)
+	}
+}
+
+// gruCell turns one row's input pre-activations [r z n] and recurrent products hp
+// (3H) into the activations, hn and h' in place (nn/gru_op.go has the layout). bih
+// and bhh (3H) are both nil or both not.
+func gruCell[F rnnFloat](row, hp, hPrev, bih, bhh []F, H int) {
+	from := 0
+	if r, ok := any(row).([]float32); ok && gateAsm && H >= 8 {
+		from = H &^ 7
+		f32 := func(s []F) *float32 { return &any(s).([]float32)[0] }
+		_, _, _ = r[gruWidth*H-1], hp[3*H-1], hPrev[H-1]
+		var bi, bh *float32
+		if bih != nil {
+			_, _ = bih[3*H-1], bhh[3*H-1]
+			bi, bh = f32(bih), f32(bhh)
+		}
+		gruCellAVX512(&r[0], f32(hp), f32(hPrev), bi, bh, H, from)
+	}
+	gruCellScalar(row, hp, hPrev, bih, bhh, H, from)
+}
+
+// gruCellScalar is gruCell for columns [from, H).
+func gruCellScalar[F rnnFloat](row, hp, hPrev, bih, bhh []F, H, from int) {
+	for j := from; j < H; j++ {
+		ar := float64(row[j]) + float64(hp[j])
+		az := float64(row[H+j]) + float64(hp[H+j])
+		xn, hn := float64(row[2*H+j]), float64(hp[2*H+j])
+		if bih != nil {
+			ar += float64(bih[j]) + float64(bhh[j])
+			az += float64(bih[H+j]) + float64(bhh[H+j])
+			xn += float64(bih[2*H+j])
+			hn += float64(bhh[2*H+j])
+		}
+		r, z := F(sigmoid(ar)), F(sigmoid(az))
+		hnF := F(hn)
+		n := F(math.Tanh(xn + float64(r)*float64(hnF)))
+		row[j], row[H+j], row[2*H+j], row[3*H+j] = r, z, n, hnF
+		row[4*H+j] = F(float64(n) + float64(z)*(float64(hPrev[j])-float64(n)))
 	}
 }
 

@@ -13,6 +13,9 @@ func lstmCellAVX512(row, cPrev, bias *float32, h, n int)
 func lstmCellGradAVX512(row, drow, cPrev, dh, dc, dg *float32, h, n int)
 
 //go:noescape
+func gruCellAVX512(row, hp, hPrev, bih, bhh *float32, h, n int)
+
+//go:noescape
 func tanhBiasAVX512(x, bias *float32, n int)
 
 // gateAsm selects the AVX-512 gate kernels for float32 (where ops/blas found AVX-512F

@@ -317,3 +317,84 @@ tbnb:
 
 tbdone:
 	RET
+
+// func gruCellAVX512(row, hp, hPrev, bih, bhh *float32, h, n int)
+// The first n (a multiple of 8) columns of gruCellScalar(row, hp, hPrev, bih, bhh, h);
+// bih and bhh are both nil or both not.
+TEXT ·gruCellAVX512(SB), NOSPLIT, $0-56
+	MOVQ row+0(FP), SI
+	MOVQ hp+8(FP), R8
+	MOVQ hPrev+16(FP), BX
+	MOVQ bih+24(FP), DI
+	MOVQ bhh+32(FP), R9
+	MOVQ h+40(FP), DX
+	MOVQ n+48(FP), CX
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R10     // 3 columns
+	SHRQ $3, CX
+	JZ   gcdone
+	LOADC
+
+gcloop:
+	// a_r = row_r + hp_r (+ (b_ir + b_hr)), a_z likewise; x_n (+ b_in); hn = hp_n (+ b_hn)
+	VCVTPS2PD (SI), Z0
+	VCVTPS2PD (R8), Z1
+	VADDPD Z1, Z0, Z0
+	VCVTPS2PD (SI)(DX*1), Z7
+	VCVTPS2PD (R8)(DX*1), Z1
+	VADDPD Z1, Z7, Z7
+	VCVTPS2PD (SI)(DX*2), Z8
+	VCVTPS2PD (R8)(DX*2), Z9
+	TESTQ DI, DI
+	JZ   gcnb1
+	VCVTPS2PD (DI), Z1
+	VCVTPS2PD (R9), Z2
+	VADDPD Z2, Z1, Z1
+	VADDPD Z1, Z0, Z0
+	VCVTPS2PD (DI)(DX*1), Z1
+	VCVTPS2PD (R9)(DX*1), Z2
+	VADDPD Z2, Z1, Z1
+	VADDPD Z1, Z7, Z7
+	VCVTPS2PD (DI)(DX*2), Z1
+	VADDPD Z1, Z8, Z8
+	VCVTPS2PD (R9)(DX*2), Z1
+	VADDPD Z1, Z9, Z9
+	ADDQ $32, DI
+	ADDQ $32, R9
+gcnb1:
+	// r, z, hn rounded
+	SIGMOID(Z0, Z1)
+	VCVTPD2PS Z1, Y1
+	VMOVUPS Y1, (SI)
+	VCVTPS2PD Y1, Z10
+	SIGMOID(Z7, Z1)
+	VCVTPD2PS Z1, Y1
+	VMOVUPS Y1, (SI)(DX*1)
+	VCVTPS2PD Y1, Z11
+	VCVTPD2PS Z9, Y9
+	VMOVUPS Y9, (SI)(R10*1)
+	VCVTPS2PD Y9, Z9
+	// n = tanh(x_n + r·hn), rounded
+	VMULPD Z9, Z10, Z0
+	VADDPD Z0, Z8, Z0
+	TANH(Z0, Z1)
+	VCVTPD2PS Z1, Y1
+	VMOVUPS Y1, (SI)(DX*2)
+	VCVTPS2PD Y1, Z12
+	// h = n + z·(h_prev - n)
+	VCVTPS2PD (BX), Z0
+	VSUBPD Z12, Z0, Z0
+	VMULPD Z0, Z11, Z0
+	VADDPD Z0, Z12, Z0
+	VCVTPD2PS Z0, Y0
+	VMOVUPS Y0, (SI)(DX*4)
+
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, BX
+	DECQ CX
+	JNZ  gcloop
+	VZEROUPPER
+
+gcdone:
+	RET

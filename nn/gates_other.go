@@ -12,3 +12,5 @@ func lstmCellGradAVX512(row, drow, cPrev, dh, dc, dg *float32, h, n int) {
 }
 
 func tanhBiasAVX512(x, bias *float32, n int) { panic("nn: no AVX-512") }
+
+func gruCellAVX512(row, hp, hPrev, bih, bhh *float32, h, n int) { panic("nn: no AVX-512") }

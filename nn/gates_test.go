@@ -113,6 +113,21 @@ func TestGateKernels(t *testing.T) {
 						compareGates(t, "lstmCellGrad dg", gotG, wantG, 0)
 						compareGates(t, "lstmCellGrad dc", gotC, wantC, 0)
 
+						// The GRU cell.
+						grow := gateInputs(r, gruWidth*H, scale, specials)
+						hp := gateInputs(r, 3*H, scale, specials)
+						var bih, bhh []float32
+						if bias {
+							bih, bhh = gateInputs(r, 3*H, scale, specials), gateInputs(r, 3*H, scale, specials)
+						}
+						gru := func(asm bool) []float32 {
+							gateAsm = asm
+							out := append([]float32(nil), grow...)
+							gruCell(out, hp, cPrev, bih, bhh, H)
+							return out
+						}
+						compareGates(t, "gruCell", gru(true), gru(false), 2)
+
 						x := gateInputs(r, 4*H+3, scale, specials)
 						var xb []float32
 						if bias {
@@ -185,7 +200,7 @@ func TestGateKernelsExhaustive(t *testing.T) {
 	t.Logf("sigmoid: %d of %d arguments differ by one ulp", diff, H)
 }
 
-// TestRecurrentGoKernels checks the float32 gradients of the fused LSTM and RNN ops
+// TestRecurrentGoKernels checks the float32 gradients of the fused LSTM, GRU and RNN ops
 // numerically with a hidden size that has a tail (H = 11: one group of 8 and 3), on the
 // AVX-512 kernels and on the Go ones.
 func TestRecurrentGoKernels(t *testing.T) {
@@ -204,6 +219,15 @@ func TestRecurrentGoKernels(t *testing.T) {
 				}
 				checkOpGrad(t, graph.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
 					return lstmSeqDef.Apply(lstmParams{Bias: bias}, in...)
+				})
+			})
+			t.Run(fmt.Sprintf("asm=%t/bias=%t/gru", asm, bias), func(t *testing.T) {
+				shapes := [][]int{{b, tt, in}, {3 * h, in}, {3 * h, h}, {b, h}}
+				if bias {
+					shapes = append(shapes, []int{3 * h}, []int{3 * h})
+				}
+				checkOpGrad(t, graph.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+					return gruSeqDef.Apply(lstmParams{Bias: bias}, in...)
 				})
 			})
 			t.Run(fmt.Sprintf("asm=%t/bias=%t/rnn", asm, bias), func(t *testing.T) {

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"math"
-
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -38,7 +36,8 @@ var gruSeqDef = &ops.Def[lstmParams]{
 		if err != nil {
 			return nil, err
 		}
-		ws := tensor.New(tensor.WithShape(d.B, d.T, gruWidth*d.H), tensor.Of(in[0].Dtype()))
+		// gruForward writes every element: the buffer's old values do not matter.
+		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, gruWidth * d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			gruForward(d, floatsOf[float32](in), ws.Float32s())
@@ -48,8 +47,12 @@ var gruSeqDef = &ops.Def[lstmParams]{
 		return ws, nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
+		// Where the workspace's gradient is one slot's, written into zeros, the op
+		// takes the slot's gradient instead.
+		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:4]...), ws, dws)
-		bundle, err := gruSeqGradDef.Apply(p, args...)
+		bundle, err := gruSeqGradDef.Apply(gp, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -60,31 +63,36 @@ var gruSeqDef = &ops.Def[lstmParams]{
 // gruSeqGradDef maps x, W_ih, W_hh, h0, the workspace and its gradient to the
 // gradients of x, W_ih, W_hh, h0 and, with Bias, b_ih and b_hh, flattened into one
 // vector.
-var gruSeqGradDef = &ops.Def[lstmParams]{
+var gruSeqGradDef = &ops.Def[lstmGradParams]{
 	Name:  "GRUSequenceGrad",
 	Arity: 6,
-	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
+	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := gruShapes(lstmParams{}, in[:4])
 		if err != nil {
 			return nil, err
 		}
 		w := tensor.Shape{d.B, d.T, gruWidth * d.H}
-		if !in[4].Eq(w) || !in[5].Eq(w) {
-			return nil, errors.Errorf("workspace %v and its gradient %v, want %v", in[4], in[5], w)
+		dw, err := wsGradShape(p.Slot, w)
+		if err != nil {
+			return nil, err
 		}
-		return tensor.Shape{gruGradSize(p, d)}, nil
+		if !in[4].Eq(w) || !in[5].Eq(dw) {
+			return nil, errors.Errorf("workspace %v and its gradient %v, want %v and %v", in[4], in[5], w, dw)
+		}
+		return tensor.Shape{gruGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		d, err := gruShapes(lstmParams{}, shapesOfDense(in[:4]))
 		if err != nil {
 			return nil, err
 		}
-		out := tensor.New(tensor.WithShape(gruGradSize(p, d)), tensor.Of(in[0].Dtype()))
+		// gruBackward writes every element.
+		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{gruGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
-			gruBackward(d, p.Bias, floatsOf[float32](in), out.Float32s())
+			gruBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
-			gruBackward(d, p.Bias, floatsOf[float64](in), out.Float64s())
+			gruBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
 		return out, nil
 	},
@@ -117,9 +125,9 @@ func gruShapes(p lstmParams, in []tensor.Shape) (lstmDims, error) {
 }
 
 // gruGradSize is the length of the gradient bundle.
-func gruGradSize(p lstmParams, d lstmDims) int {
+func gruGradSize(bias bool, d lstmDims) int {
 	n := d.B*d.T*d.In + 3*d.H*d.In + 3*d.H*d.H + d.B*d.H
-	if p.Bias {
+	if bias {
 		n += 6 * d.H
 	}
 	return n
@@ -156,30 +164,9 @@ func gruForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 	}
 }
 
-// gruCell turns one row's input pre-activations [r z n] and recurrent products hp
-// into the activations, hn and h' in place.
-func gruCell[F rnnFloat](row, hp, hPrev, bih, bhh []F, H int) {
-	for j := 0; j < H; j++ {
-		ar := float64(row[j]) + float64(hp[j])
-		az := float64(row[H+j]) + float64(hp[H+j])
-		xn, hn := float64(row[2*H+j]), float64(hp[2*H+j])
-		if bih != nil {
-			ar += float64(bih[j]) + float64(bhh[j])
-			az += float64(bih[H+j]) + float64(bhh[H+j])
-			xn += float64(bih[2*H+j])
-			hn += float64(bhh[2*H+j])
-		}
-		r, z := F(sigmoid(ar)), F(sigmoid(az))
-		hnF := F(hn)
-		n := F(math.Tanh(xn + float64(r)*float64(hnF)))
-		row[j], row[H+j], row[2*H+j], row[3*H+j] = r, z, n, hnF
-		row[4*H+j] = F(float64(n) + float64(z)*(float64(hPrev[j])-float64(n)))
-	}
-}
-
 // gruBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0 [, db_ih, db_hh])
 // from in = x, W_ih, W_hh, h0, ws, dws.
-func gruBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
+func gruBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	G, W := 3*H, gruWidth*H
@@ -194,6 +181,8 @@ func gruBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 	defer putScratch(dGx)
 	dGh := getScratch[F](B * T * G)
 	defer putScratch(dGh)
+	drows := newSlotRows(p.Slot, B, T, W, dws)
+	defer drows.release()
 	// carry is the gradient reaching h_t: z_{t+1}*dh_{t+1} from the cell, plus
 	// dGh_{t+1}·W_hh added by the GEMM; after the loop, dh0.
 	carry := dh0
@@ -209,13 +198,13 @@ func gruBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 				if t > 0 {
 					hPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
 				}
-				gruCellGrad(ws[r*W:(r+1)*W], dws[r*W:(r+1)*W], hPrev, carry[b*H:(b+1)*H], dGx[r*G:(r+1)*G], dGh[r*G:(r+1)*G], H)
+				gruCellGrad(ws[r*W:(r+1)*W], drows.row(b, t), hPrev, carry[b*H:(b+1)*H], dGx[r*G:(r+1)*G], dGh[r*G:(r+1)*G], H)
 			}
 		})
 	}
 	rnnGemm(false, false, B, H, G, dGh, T*G, whh, H, 1, dh0, H)
 	weightGrads(d, G, dGx, dGh, x, wih, ws, W, 4*H, h0, dx, dwih, dwhh)
-	if bias {
+	if p.Bias {
 		columnSums(dGx, B*T, G, rest[:G])
 		columnSums(dGh, B*T, G, rest[G:2*G])
 	}

@@ -40,6 +40,7 @@ type lstmParams struct {
 // input, the rest of the workspace's gradient being zero (the layer reads one slot,
 // usually the last h; the dense gradient was 14.7 MB of zeros a step in the bench
 // lstm workload). Out keeps the gradient bundle's memory.
+// The GRU and RNN gradient ops share the type.
 type lstmGradParams struct {
 	Bias bool
 	Slot slotParams
@@ -84,9 +85,7 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 		// Where the workspace's gradient is one slot's, written into zeros, the op
 		// takes the slot's gradient instead.
 		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
-		if sp, sin, ok := recurrentSlotGradDef.Of(dws); ok && sin[0] == ws {
-			gp.Slot, dws = sp, sin[1]
-		}
+		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:5]...), ws, dws)
 		bundle, err := lstmSeqGradDef.Apply(gp, args...)
 		if err != nil {
@@ -108,11 +107,9 @@ var lstmSeqGradDef = &ops.Def[lstmGradParams]{
 			return nil, err
 		}
 		w := tensor.Shape{d.B, d.T, lstmWidth * d.H}
-		dw := w
-		if p.Slot.Size > 0 {
-			if dw, err = recurrentSlotDef.Shape(p.Slot, []tensor.Shape{w}); err != nil {
-				return nil, err
-			}
+		dw, err := wsGradShape(p.Slot, w)
+		if err != nil {
+			return nil, err
 		}
 		if !in[5].Eq(w) || !in[6].Eq(dw) {
 			return nil, errors.Errorf("workspace %v and its gradient %v, want %v and %v", in[5], in[6], w, dw)

@@ -337,6 +337,9 @@ type slotRows[F rnnFloat] struct {
 // newSlotRows returns the rows of d, the gradient of a (B, T, W) workspace, or of its
 // slot p when p.Size > 0. Call release when done.
 func newSlotRows[F rnnFloat](p slotParams, B, T, W int, d []F) slotRows[F] {
+	if p.Offset == 0 && p.Size == W && !p.Last {
+		p = slotParams{} // the slot is the whole workspace: d is dense
+	}
 	s := slotRows[F]{p: p, T: T, W: W, d: d}
 	if p.Size > 0 {
 		s.zero = getScratch[F](W)
@@ -374,4 +377,23 @@ func (s slotRows[F]) release() {
 		putScratch(s.zero)
 		putScratch(s.scratch)
 	}
+}
+
+// slotGradOf returns the slot and the slot's gradient where dws, the gradient of the
+// workspace ws, was made by recurrentSlotGradDef from one slot's gradient (the layer
+// read one slot of ws, and the rest of dws is zeros), else a zero slotParams and dws.
+func slotGradOf(ws, dws *gorgonia.Node) (slotParams, *gorgonia.Node) {
+	if sp, in, ok := recurrentSlotGradDef.Of(dws); ok && in[0] == ws {
+		return sp, in[1]
+	}
+	return slotParams{}, dws
+}
+
+// wsGradShape returns the shape of a fused gradient op's last input: the workspace's
+// shape w, or the shape of its slot when slot.Size > 0.
+func wsGradShape(slot slotParams, w tensor.Shape) (tensor.Shape, error) {
+	if slot.Size == 0 {
+		return w, nil
+	}
+	return recurrentSlotDef.Shape(slot, []tensor.Shape{w})
 }

@@ -29,7 +29,8 @@ var rnnSeqDef = &ops.Def[lstmParams]{
 		if err != nil {
 			return nil, err
 		}
-		ws := tensor.New(tensor.WithShape(d.B, d.T, d.H), tensor.Of(in[0].Dtype()))
+		// rnnForward writes every element: the buffer's old values do not matter.
+		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			rnnForward(d, floatsOf[float32](in), ws.Float32s())
@@ -39,8 +40,12 @@ var rnnSeqDef = &ops.Def[lstmParams]{
 		return ws, nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
+		// Where the workspace's gradient is one slot's, written into zeros, the op
+		// takes the slot's gradient instead.
+		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:4]...), ws, dws)
-		bundle, err := rnnSeqGradDef.Apply(p, args...)
+		bundle, err := rnnSeqGradDef.Apply(gp, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -50,31 +55,36 @@ var rnnSeqDef = &ops.Def[lstmParams]{
 
 // rnnSeqGradDef maps x, W_ih, W_hh, h0, the hidden states and their gradient to the
 // gradients of x, W_ih, W_hh, h0 and, with Bias, b, flattened into one vector.
-var rnnSeqGradDef = &ops.Def[lstmParams]{
+var rnnSeqGradDef = &ops.Def[lstmGradParams]{
 	Name:  "RNNSequenceGrad",
 	Arity: 6,
-	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
+	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := rnnShapes(lstmParams{}, in[:4])
 		if err != nil {
 			return nil, err
 		}
 		w := tensor.Shape{d.B, d.T, d.H}
-		if !in[4].Eq(w) || !in[5].Eq(w) {
-			return nil, errors.Errorf("hidden states %v and their gradient %v, want %v", in[4], in[5], w)
+		dw, err := wsGradShape(p.Slot, w)
+		if err != nil {
+			return nil, err
 		}
-		return tensor.Shape{rnnGradSize(p, d)}, nil
+		if !in[4].Eq(w) || !in[5].Eq(dw) {
+			return nil, errors.Errorf("hidden states %v and their gradient %v, want %v and %v", in[4], in[5], w, dw)
+		}
+		return tensor.Shape{rnnGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		d, err := rnnShapes(lstmParams{}, shapesOfDense(in[:4]))
 		if err != nil {
 			return nil, err
 		}
-		out := tensor.New(tensor.WithShape(rnnGradSize(p, d)), tensor.Of(in[0].Dtype()))
+		// rnnBackward writes every element.
+		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{rnnGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
-			rnnBackward(d, p.Bias, floatsOf[float32](in), out.Float32s())
+			rnnBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
-			rnnBackward(d, p.Bias, floatsOf[float64](in), out.Float64s())
+			rnnBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
 		return out, nil
 	},
@@ -106,9 +116,9 @@ func rnnShapes(p lstmParams, in []tensor.Shape) (lstmDims, error) {
 }
 
 // rnnGradSize is the length of the gradient bundle.
-func rnnGradSize(p lstmParams, d lstmDims) int {
+func rnnGradSize(bias bool, d lstmDims) int {
 	n := d.B*d.T*d.In + d.H*d.In + d.H*d.H + d.B*d.H
-	if p.Bias {
+	if bias {
 		n += d.H
 	}
 	return n
@@ -139,7 +149,7 @@ func rnnForward[F rnnFloat](d lstmDims, in [][]F, hs []F) {
 
 // rnnBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0 [, db]) from in = x,
 // W_ih, W_hh, h0, hs, dhs.
-func rnnBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
+func rnnBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, hs, dhs := in[0], in[1], in[2], in[3], in[4], in[5]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	dx, rest := out[:B*T*In], out[B*T*In:]
@@ -149,6 +159,8 @@ func rnnBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 
 	dG := getScratch[F](B * T * H)
 	defer putScratch(dG)
+	drows := newSlotRows(p.Slot, B, T, H, dhs)
+	defer drows.release()
 	dh := dh0
 	clear(dh)
 	for t := T - 1; t >= 0; t-- {
@@ -158,16 +170,17 @@ func rnnBackward[F rnnFloat](d lstmDims, bias bool, in [][]F, out []F) {
 		parallelRows(B, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
 				r := (b*T + t) * H
+				drow := drows.row(b, t)
 				for j := 0; j < H; j++ {
 					h := float64(hs[r+j])
-					dG[r+j] = F((float64(dhs[r+j]) + float64(dh[b*H+j])) * (1 - h*h))
+					dG[r+j] = F((float64(drow[j]) + float64(dh[b*H+j])) * (1 - h*h))
 				}
 			}
 		})
 	}
 	rnnGemm(false, false, B, H, H, dG, T*H, whh, H, 0, dh0, H)
 	weightGrads(d, H, dG, dG, x, wih, hs, H, 0, h0, dx, dwih, dwhh)
-	if bias {
+	if p.Bias {
 		columnSums(dG, B*T, H, db)
 	}
 }
