@@ -82,6 +82,10 @@ def recurrent_cases(kind):
         shapes.append(("1x300x2 h2 long", 1, 300, 2, 2, True, False))
     if kind == "lstm":
         shapes.append(("2x5x3 h4 zero state", 2, 5, 3, 4, True, False))
+    # Hidden sizes of 8 and more reach the AVX-512 gate kernels (eight lanes, then the
+    # scalar tail): 11 is one vector and a tail of 3, 16 two vectors.
+    shapes.append(("3x6x5 h11 with state", 3, 6, 5, 11, True, True))
+    shapes.append(("2x4x3 h16 zero state", 2, 4, 3, 16, True, False))
     cases = []
     for i, (name, b, t, n_in, h, bias, state) in enumerate(shapes):
         torch.manual_seed(100 + i)
