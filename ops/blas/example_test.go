@@ -45,3 +45,27 @@ func ExampleInstall() {
 	fmt.Println(y.Value().Data())
 	// Output: [7 10 15 22]
 }
+
+// Im2col32 lays out every kernel tap's view of an image as one row, so that a
+// valid convolution is one matrix product; Col2im32 adds such rows back.
+func ExampleIm2col32() {
+	x := []float32{ // one 3x3 plane
+		1, 2, 3,
+		4, 5, 6,
+		7, 8, 9,
+	}
+	col := make([]float32, 4*4) // 2x2 kernel: 4 taps, each meeting a 2x2 block
+	blas.Im2col32(x, 1, 3, 3, 2, 2, col)
+	for tap := 0; tap < 4; tap++ {
+		fmt.Println(col[tap*4 : tap*4+4])
+	}
+	dx := make([]float32, 9)
+	blas.Col2im32(col, 1, 3, 3, 2, 2, dx)
+	fmt.Println(dx) // each pixel times the number of taps that meet it
+	// Output:
+	// [1 2 4 5]
+	// [2 3 5 6]
+	// [4 5 7 8]
+	// [5 6 8 9]
+	// [1 4 3 8 20 12 7 16 9]
+}
