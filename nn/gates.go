@@ -18,7 +18,7 @@ import "math"
 // lstmCell turns one row's pre-activations [i f g o] into activations in place and
 // writes c' = f*c + i*g, h' = o*tanh(c') and tanh(c') after them. bias (4H) may be
 // nil; cPrev is c_{t-1} (H).
-func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
+func lstmCell[F float](row, cPrev, bias []F, H int) {
 	from := 0
 	if r, ok := any(row).([]float32); ok && gateAsm && H >= 8 {
 		from = H &^ 7
@@ -35,7 +35,7 @@ func lstmCell[F rnnFloat](row, cPrev, bias []F, H int) {
 }
 
 // lstmCellScalar is lstmCell for columns [from, H).
-func lstmCellScalar[F rnnFloat](row, cPrev, bias []F, H, from int) {
+func lstmCellScalar[F float](row, cPrev, bias []F, H, from int) {
 	pi, pf, pg, po := row[:H], row[H:2*H], row[2*H:3*H], row[3*H:4*H]
 	c, h, tc := row[4*H:5*H], row[5*H:6*H], row[6*H:7*H]
 	for j := from; j < H; j++ {
@@ -60,7 +60,7 @@ func lstmCellScalar[F rnnFloat](row, cPrev, bias []F, H, from int) {
 // row, the workspace gradient row (every column: gates, c_t, h_t, tanh(c_t)), c_{t-1},
 // and dh, dc: the gradients reaching h_t and c_t from step t+1. It leaves in dc the
 // gradient reaching c_{t-1}.
-func lstmCellGrad[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H int) {
+func lstmCellGrad[F float](row, drow, cPrev, dh, dc, dg []F, H int) {
 	from := 0
 	if r, ok := any(row).([]float32); ok && gateAsm && H >= 8 {
 		from = H &^ 7
@@ -72,7 +72,7 @@ func lstmCellGrad[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H int) {
 }
 
 // lstmCellGradScalar is lstmCellGrad for columns [from, H).
-func lstmCellGradScalar[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H, from int) {
+func lstmCellGradScalar[F float](row, drow, cPrev, dh, dc, dg []F, H, from int) {
 	for j := from; j < H; j++ {
 		i, f, g, o := float64(row[j]), float64(row[H+j]), float64(row[2*H+j]), float64(row[3*H+j])
 		tc := float64(row[6*H+j])
@@ -94,7 +94,7 @@ func lstmCellGradScalar[F rnnFloat](row, drow, cPrev, dh, dc, dg []F, H, from in
 // gruCell turns one row's input pre-activations [r z n] and recurrent products hp
 // (3H) into the activations, hn and h' in place (nn/gru_op.go has the layout). bih
 // and bhh (3H) are both nil or both not.
-func gruCell[F rnnFloat](row, hp, hPrev, bih, bhh []F, H int) {
+func gruCell[F float](row, hp, hPrev, bih, bhh []F, H int) {
 	from := 0
 	if r, ok := any(row).([]float32); ok && gateAsm && H >= 8 {
 		from = H &^ 7
@@ -111,7 +111,7 @@ func gruCell[F rnnFloat](row, hp, hPrev, bih, bhh []F, H int) {
 }
 
 // gruCellScalar is gruCell for columns [from, H).
-func gruCellScalar[F rnnFloat](row, hp, hPrev, bih, bhh []F, H, from int) {
+func gruCellScalar[F float](row, hp, hPrev, bih, bhh []F, H, from int) {
 	for j := from; j < H; j++ {
 		ar := float64(row[j]) + float64(hp[j])
 		az := float64(row[H+j]) + float64(hp[H+j])
@@ -131,7 +131,7 @@ func gruCellScalar[F rnnFloat](row, hp, hPrev, bih, bhh []F, H, from int) {
 }
 
 // tanhBias sets x[j] = tanh(x[j] + bias[j]); bias may be nil.
-func tanhBias[F rnnFloat](x, bias []F) {
+func tanhBias[F float](x, bias []F) {
 	from := 0
 	if v, ok := any(x).([]float32); ok && gateAsm && len(x) >= 8 {
 		from = len(x) &^ 7
@@ -147,7 +147,7 @@ func tanhBias[F rnnFloat](x, bias []F) {
 }
 
 // tanhBiasScalar is tanhBias for elements [from, len(x)).
-func tanhBiasScalar[F rnnFloat](x, bias []F, from int) {
+func tanhBiasScalar[F float](x, bias []F, from int) {
 	for j := from; j < len(x); j++ {
 		v := float64(x[j])
 		if bias != nil {

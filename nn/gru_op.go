@@ -134,7 +134,7 @@ func gruGradSize(bias bool, d lstmDims) int {
 }
 
 // gruForward fills ws (B, T, 5H) from in = x, W_ih, W_hh, h0 [, b_ih, b_hh].
-func gruForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
+func gruForward[F float](d lstmDims, in [][]F, ws []F) {
 	x, wih, whh, h0 := in[0], in[1], in[2], in[3]
 	var bih, bhh []F
 	if len(in) > 4 {
@@ -143,8 +143,8 @@ func gruForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 	B, T, H := d.B, d.T, d.H
 	G, W := 3*H, gruWidth*H
 	rnnGemm(false, true, B*T, G, d.In, x, d.In, wih, d.In, 0, ws, W)
-	hp := getScratch[F](B * G) // h_{t-1}·W_hhᵀ
-	defer putScratch(hp)
+	hp := getBuf[F](B * G) // h_{t-1}·W_hhᵀ
+	defer putBuf(hp)
 	for t := 0; t < T; t++ {
 		hPrev, ldh := h0, H
 		if t > 0 {
@@ -166,7 +166,7 @@ func gruForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 
 // gruBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0 [, db_ih, db_hh])
 // from in = x, W_ih, W_hh, h0, ws, dws.
-func gruBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
+func gruBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	G, W := 3*H, gruWidth*H
@@ -177,10 +177,10 @@ func gruBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 
 	// Pre-activation gradients of the input and of the recurrent products, rows
 	// (b, t); they differ in the candidate gate: a_n = x_n + r*hn.
-	dGx := getScratch[F](B * T * G)
-	defer putScratch(dGx)
-	dGh := getScratch[F](B * T * G)
-	defer putScratch(dGh)
+	dGx := getBuf[F](B * T * G)
+	defer putBuf(dGx)
+	dGh := getBuf[F](B * T * G)
+	defer putBuf(dGh)
 	drows := newSlotRows(p.Slot, B, T, W, dws)
 	defer drows.release()
 	// carry is the gradient reaching h_t: z_{t+1}*dh_{t+1} from the cell, plus
@@ -214,7 +214,7 @@ func gruBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 // workspace row, the workspace gradient row (every column), h_{t-1}, and carry, the
 // gradient reaching h_t from step t+1, which it replaces with z*dh_t, the part of
 // the gradient reaching h_{t-1} that bypasses W_hh.
-func gruCellGrad[F rnnFloat](row, drow, hPrev, carry, dgx, dgh []F, H int) {
+func gruCellGrad[F float](row, drow, hPrev, carry, dgx, dgh []F, H int) {
 	for j := 0; j < H; j++ {
 		r, z, n, hn := float64(row[j]), float64(row[H+j]), float64(row[2*H+j]), float64(row[3*H+j])
 		dh := float64(drow[4*H+j]) + float64(carry[j])

@@ -171,7 +171,7 @@ func lstmGradSize(bias bool, d lstmDims) int {
 }
 
 // lstmForward fills ws (B, T, 7H) from in = x, W_ih, W_hh, h0, c0 [, b].
-func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
+func lstmForward[F float](d lstmDims, in [][]F, ws []F) {
 	x, wih, whh, h0, c0 := in[0], in[1], in[2], in[3], in[4]
 	var bias []F
 	if len(in) > 5 {
@@ -204,7 +204,7 @@ func lstmForward[F rnnFloat](d lstmDims, in [][]F, ws []F) {
 
 // lstmBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0, dc0 [, db]) from
 // in = x, W_ih, W_hh, h0, c0, ws, and dws or, with p.Slot, the slot's gradient.
-func lstmBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
+func lstmBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, c0, ws, dws := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	G, W := 4*H, lstmWidth*H
@@ -214,8 +214,8 @@ func lstmBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	dh0, rest := rest[:B*H], rest[B*H:]
 	dc0, db := rest[:B*H], rest[B*H:]
 
-	dG := getScratch[F](B * T * G) // pre-activation gradients, rows (b, t)
-	defer putScratch(dG)
+	dG := getBuf[F](B * T * G) // pre-activation gradients, rows (b, t)
+	defer putBuf(dG)
 	drows := newSlotRows(p.Slot, B, T, W, dws)
 	defer drows.release()
 	dh := dh0 // the gradient reaching h_t through the recurrence, then dh0

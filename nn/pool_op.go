@@ -355,19 +355,24 @@ func firstNaN[T float](a, b, c T) int {
 
 // forRanges splits [0, n) into one contiguous range per worker and calls fn on each
 // in parallel.
-func forRanges(n int, fn func(lo, hi int)) {
-	k := workers(n)
-	if k == 1 {
+func forRanges(n int, fn func(lo, hi int)) { forRangesMin(n, 1, fn) }
+
+// forRangesMin is forRanges with ranges of at least grain elements (fewer workers for
+// a small n); the last range runs on the calling goroutine.
+func forRangesMin(n, grain int, fn func(lo, hi int)) {
+	k := workers(n / max(grain, 1))
+	if k <= 1 {
 		fn(0, n)
 		return
 	}
 	var wg sync.WaitGroup
-	for wk := 0; wk < k; wk++ {
+	for wk := 0; wk < k-1; wk++ {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			fn(lo, hi)
 		}(wk*n/k, (wk+1)*n/k)
 	}
+	fn((k-1)*n/k, n)
 	wg.Wait()
 }

@@ -1,13 +1,10 @@
 package nn
 
 import (
-	"runtime"
-	"sync"
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
-	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -15,9 +12,6 @@ import (
 // This file holds what the fused recurrent ops (lstm_op.go, gru_op.go, rnn_tanh_op.go)
 // share: the ops that read states out of a workspace and cut a gradient bundle into
 // per-input gradients, and the kernels' helpers.
-
-// rnnFloat is the element type of the recurrent kernels.
-type rnnFloat interface{ ~float32 | ~float64 }
 
 // slotParams select columns [Offset, Offset+Size) of every row of a workspace
 // (B, T, W), at every step, or at the last step only with Last.
@@ -84,7 +78,7 @@ var recurrentSlotGradDef = &ops.Def[slotParams]{
 }
 
 // copySlot copies the slot p of ws (B, T, W) to y, or y to the slot with back.
-func copySlot[F rnnFloat](p slotParams, B, T, W int, ws, y []F, back bool) {
+func copySlot[F float](p slotParams, B, T, W int, ws, y []F, back bool) {
 	t0, steps := 0, T
 	if p.Last {
 		t0, steps = T-1, 1
@@ -144,7 +138,7 @@ func shapesOfDense(ts []*tensor.Dense) []tensor.Shape {
 }
 
 // floatsOf returns the backing slices of ts, all of element type F.
-func floatsOf[F rnnFloat](ts []*tensor.Dense) [][]F {
+func floatsOf[F float](ts []*tensor.Dense) [][]F {
 	out := make([][]F, len(ts))
 	for i, t := range ts {
 		out[i] = t.Data().([]F)
@@ -155,28 +149,19 @@ func floatsOf[F rnnFloat](ts []*tensor.Dense) [][]F {
 // rnnGemm is c = op(a)·op(b) + beta·c for row-major matrices with leading dimensions,
 // op transposing where tA/tB: op(a) is m×k, op(b) k×n. It calls the BLAS that
 // gorgonia's tensor package uses (gradflow's ops/blas once graph is imported).
-func rnnGemm[F rnnFloat](tA, tB bool, m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+func rnnGemm[F float](tA, tB bool, m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	ta, tb := blasTrans(tA), blasTrans(tB)
-	switch a := any(a).(type) {
-	case []float32:
-		tensor.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		tensor.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	if is32[F]() {
+		sgemm(tA, tB, m, n, k, as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
 	}
-}
-
-func blasTrans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
+	dgemm(tA, tB, m, n, k, as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
 }
 
 // columnSums writes the sums of the columns of a (rows, cols) into out.
-func columnSums[F rnnFloat](a []F, rows, cols int, out []F) {
+func columnSums[F float](a []F, rows, cols int, out []F) {
 	acc := make([]float64, cols)
 	for r := 0; r < rows; r++ {
 		for j, v := range a[r*cols : (r+1)*cols] {
@@ -193,46 +178,10 @@ func columnSums[F rnnFloat](a []F, rows, cols int, out []F) {
 const parallelMinRows = 8
 
 // parallelRows calls f on a partition of [0, n) into ranges, in parallel on up to
-// GOMAXPROCS goroutines when n is large enough. The ranges do not overlap, and each
-// row's result does not depend on the partition, so results are the same bit for bit.
-func parallelRows(n int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if m := n / parallelMinRows; p > m {
-		p = m
-	}
-	if p <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for k := 0; k < p; k++ {
-		lo, hi := k*n/p, (k+1)*n/p
-		if k == p-1 {
-			f(lo, hi)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
-
-// scratch holds reusable kernel buffers ([]float32 or []float64) between runs.
-var scratch sync.Pool
-
-// getScratch returns a buffer of n elements with undefined contents.
-func getScratch[F rnnFloat](n int) []F {
-	if s, ok := scratch.Get().([]F); ok && cap(s) >= n {
-		return s[:n]
-	}
-	return make([]F, n)
-}
-
-// putScratch returns a buffer from getScratch.
-func putScratch[F rnnFloat](s []F) { scratch.Put(s) }
+// GOMAXPROCS goroutines, at least parallelMinRows rows each (forRangesMin). The ranges
+// do not overlap, and each row's result does not depend on the partition, so results
+// are the same bit for bit.
+func parallelRows(n int, f func(lo, hi int)) { forRangesMin(n, parallelMinRows, f) }
 
 // recurrentInputs checks x (B, T, In) and the initial states (B, H), zeros where nil,
 // and returns the inputs of a fused recurrent op: x, W_ih, W_hh, the states, then,
@@ -306,10 +255,10 @@ func cutBundle(bundle *gorgonia.Node, in []*gorgonia.Node) ([]*gorgonia.Node, er
 // dW_hh = dGhᵀ·h_prev, where h_prev's row (b, t) is h_{t-1}, read from columns
 // [hOff, hOff+H) of the workspace ws (B, T, W), or h0 at t = 0. dGx is (B·T, G), dGh
 // too (GRU's differ in the candidate gate's columns; RNN's and LSTM's are one).
-func weightGrads[F rnnFloat](d lstmDims, G int, dGx, dGh, x, wih, ws []F, W, hOff int, h0 []F, dx, dwih, dwhh []F) {
+func weightGrads[F float](d lstmDims, G int, dGx, dGh, x, wih, ws []F, W, hOff int, h0 []F, dx, dwih, dwhh []F) {
 	B, T, H, In := d.B, d.T, d.H, d.In
-	hPrev := getScratch[F](B * T * H)
-	defer putScratch(hPrev)
+	hPrev := getBuf[F](B * T * H)
+	defer putBuf(hPrev)
 	for b := 0; b < B; b++ {
 		copy(hPrev[b*T*H:][:H], h0[b*H:])
 		for t := 1; t < T; t++ {
@@ -326,7 +275,7 @@ func weightGrads[F rnnFloat](d lstmDims, G int, dGx, dGh, x, wih, ws []F, W, hOf
 // the dense gradient (B, T, W), or, when the op was given the gradient of one slot
 // only (p.Size > 0), a row of zeros with the slot's gradient copied in, so that the
 // zeros of the full gradient are never made or read from memory.
-type slotRows[F rnnFloat] struct {
+type slotRows[F float] struct {
 	p       slotParams
 	T, W    int
 	d       []F // the dense gradient, or the slot's: (B, T, Size), or (B, Size) with Last
@@ -336,14 +285,14 @@ type slotRows[F rnnFloat] struct {
 
 // newSlotRows returns the rows of d, the gradient of a (B, T, W) workspace, or of its
 // slot p when p.Size > 0. Call release when done.
-func newSlotRows[F rnnFloat](p slotParams, B, T, W int, d []F) slotRows[F] {
+func newSlotRows[F float](p slotParams, B, T, W int, d []F) slotRows[F] {
 	if p.Offset == 0 && p.Size == W && !p.Last {
 		p = slotParams{} // the slot is the whole workspace: d is dense
 	}
 	s := slotRows[F]{p: p, T: T, W: W, d: d}
 	if p.Size > 0 {
-		s.zero = getScratch[F](W)
-		s.scratch = getScratch[F](B * W)
+		s.zero = getBuf[F](W)
+		s.scratch = getBuf[F](B * W)
 		clear(s.zero)
 		clear(s.scratch)
 	}
@@ -374,8 +323,8 @@ func (s slotRows[F]) row(b, t int) []F {
 // release returns the scratch buffers.
 func (s slotRows[F]) release() {
 	if s.zero != nil {
-		putScratch(s.zero)
-		putScratch(s.scratch)
+		putBuf(s.zero)
+		putBuf(s.scratch)
 	}
 }
 

@@ -125,7 +125,7 @@ func rnnGradSize(bias bool, d lstmDims) int {
 }
 
 // rnnForward fills hs (B, T, H) from in = x, W_ih, W_hh, h0 [, b].
-func rnnForward[F rnnFloat](d lstmDims, in [][]F, hs []F) {
+func rnnForward[F float](d lstmDims, in [][]F, hs []F) {
 	x, wih, whh, h0 := in[0], in[1], in[2], in[3]
 	var bias []F
 	if len(in) > 4 {
@@ -149,7 +149,7 @@ func rnnForward[F rnnFloat](d lstmDims, in [][]F, hs []F) {
 
 // rnnBackward writes the gradient bundle (dx, dW_ih, dW_hh, dh0 [, db]) from in = x,
 // W_ih, W_hh, h0, hs, dhs.
-func rnnBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
+func rnnBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	x, wih, whh, h0, hs, dhs := in[0], in[1], in[2], in[3], in[4], in[5]
 	B, T, H, In := d.B, d.T, d.H, d.In
 	dx, rest := out[:B*T*In], out[B*T*In:]
@@ -157,8 +157,8 @@ func rnnBackward[F rnnFloat](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	dwhh, rest := rest[:H*H], rest[H*H:]
 	dh0, db := rest[:B*H], rest[B*H:]
 
-	dG := getScratch[F](B * T * H)
-	defer putScratch(dG)
+	dG := getBuf[F](B * T * H)
+	defer putBuf(dG)
 	drows := newSlotRows(p.Slot, B, T, H, dhs)
 	defer drows.release()
 	dh := dh0
