@@ -10,10 +10,10 @@ import "math"
 // tanh and rounds to the element type, and, for float32 on CPUs with AVX-512, an
 // assembly kernel (gates_amd64.s) that does the same operations in the same order on
 // eight float64 lanes, with a polynomial exp (1e-13 relative) instead of math.Exp. They
-// nearly always agree bit for bit, and otherwise differ by one float32 ulp
+// nearly always agree bit for bit, and otherwise differ by at most two float32 ulps
 // (TestGateKernels). The assembly takes whole groups of 8 columns; the scalar kernel
-// does the rest. Why: the scalar math.Exp and math.Tanh calls were a third of the
-// LSTM's forward time (docs/layers-sequence.md). float64 stays on the scalar path.
+// does the rest. Why: the scalar math.Exp and math.Tanh calls were about a third of
+// the bench lstm workload's step (docs/layers-sequence.md). float64 stays on the scalar path.
 
 // lstmCell turns one row's pre-activations [i f g o] into activations in place and
 // writes c' = f*c + i*g, h' = o*tanh(c') and tanh(c') after them. bias (4H) may be

@@ -28,8 +28,8 @@ import (
 // from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
 
 // lstmParams are the LSTM sequence op's parameters: whether a bias vector (b_ih + b_hh,
-// (4H)) is its sixth input, and the memory of its output (nil: allocated every run;
-// the GRU and RNN ops share the type and leave it nil).
+// (4H)) is its sixth input, and the memory of its output (nil: allocated every run).
+// The GRU and RNN ops share the type (nn/gru.go and nn/rnn.go give it a Buffer too).
 type lstmParams struct {
 	Bias bool
 	Out  *ops.Buffer
