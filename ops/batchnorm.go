@@ -141,6 +141,11 @@ func bnShapes(op fmt.Stringer, x tensor.Shape, rest []tensor.Shape, training boo
 	if x.Dims() < 2 {
 		return 0, errors.Errorf("ops: %v: x has shape %v, want (N, C, ...)", op, x)
 	}
+	for _, d := range x {
+		if d <= 0 {
+			return 0, errors.Errorf("ops: %v: x has shape %v, want every dimension > 0", op, x)
+		}
+	}
 	c := x[1]
 	for i, s := range rest {
 		if s.Dims() != 1 || s[0] != c {

@@ -123,6 +123,9 @@ func (op linearOp) outShape(s []tensor.Shape) (tensor.Shape, error) {
 	if x.Dims() != 2 || w.Dims() != 2 || x[1] != w[0] {
 		return nil, errors.Errorf("ops: %v: x %v and w %v, want (N, In) and (In, Out)", op, x, w)
 	}
+	if x[0] <= 0 || x[1] <= 0 || w[1] <= 0 {
+		return nil, errors.Errorf("ops: %v: x %v and w %v, want every dimension > 0", op, x, w)
+	}
 	if op.bias && (s[2].Dims() != 1 || s[2][0] != w[1]) {
 		return nil, errors.Errorf("ops: %v: b %v, want (%d)", op, s[2], w[1])
 	}

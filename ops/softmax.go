@@ -242,6 +242,11 @@ func softmaxBackward[T float](y, dy, dx []T, outer, n, inner int, log bool) {
 }
 
 // diffFirst is DiffWRT for ops differentiable in their first input only.
+// noDiff is DiffWRT for a backward op: no input is differentiated (gradflow has no
+// second-order gradients), so gorgonia.Grad through it stops with an error rather than
+// a panic in gorgonia's analysis.
+func noDiff(inputs int) []bool { return make([]bool, inputs) }
+
 func diffFirst(inputs int) []bool {
 	d := make([]bool, inputs)
 	if inputs > 0 {
