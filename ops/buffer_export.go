@@ -3,8 +3,8 @@ package ops
 import "gorgonia.org/tensor"
 
 // Buffer is the memory one op node writes its output into, kept from one run of the
-// machine to the next, for ops written outside this package (nn's convolution and
-// pooling use it). Give each node its own: a Buffer made with new(ops.Buffer) when the
+// machine to the next, for ops written outside this package (nn's convolution, pooling,
+// recurrent and attention ops use it) and for Defs (ops.Mean, ops.Reshape). Give each node its own: a Buffer made with new(ops.Buffer) when the
 // node is applied (SymDiff makes new ones for the gradient nodes). The rules are
 // outBuf's: a node's value is valid until the next run; each run gets a fresh
 // *tensor.Dense over the same backing array; the op's kernel must overwrite all of it

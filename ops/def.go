@@ -86,8 +86,9 @@ type Def[P any] struct {
 
 	// Forward computes the output from the input values. Required. Inputs are
 	// contiguous *tensor.Dense of the shapes given to Shape (a scalar is a 0-d Dense:
-	// read it with Float64s()[0]). It must return a new tensor of the shape Shape
-	// returned and the inputs' dtype, and must not modify its inputs.
+	// read it with Float64s()[0]). It must return a tensor of the shape Shape returned
+	// and the inputs' dtype that is not one of its inputs (a new one, or one from an
+	// ops.Buffer in P, every element overwritten), and must not modify its inputs.
 	Forward func(p P, in []*tensor.Dense) (*tensor.Dense, error)
 
 	// Backward returns the gradient of the loss with respect to each input, given

@@ -79,12 +79,7 @@ var reshapeDef = &Def[reshapeParams]{
 	},
 	Forward: func(p reshapeParams, in []*tensor.Dense) (*tensor.Dense, error) {
 		x := in[0]
-		var y *tensor.Dense
-		if s := tensor.Shape(p.Shape); s.IsScalar() {
-			y = newLike(x, s) // gorgonia's scalars are special (see scalarDense)
-		} else {
-			y = p.Out.Tensor(x.Dtype(), s)
-		}
+		y := outTensor(p.Out, x.Dtype(), p.Shape) // a scalar is gorgonia's special 0-d one
 		if x.Dtype() == tensor.Float32 {
 			copy(y.Float32s(), x.Float32s())
 		} else {
