@@ -94,19 +94,17 @@ type bnOp struct {
 	out           *outBuf // y's memory, kept across runs (not in String)
 }
 
-// bnGradOp is one of BatchNorm's gradients, which: 0 dx, 1 dgamma, 2 dbeta, from
-// (x, gamma, runningMean, runningVar, dy).
+// bnGradOp is BatchNorm's backward: dx from (x, gamma, runningMean, runningVar, dy).
 //
-// The dx op (which 0) also computes dgamma and dbeta, in the same passes over the
+// It also computes dgamma and dbeta, in the same passes over the
 // channel (they are the sums the dx formula needs), and leaves them in sums, which
 // the two bnPartOp nodes of the same SymDiff read: one pass of statistics, one of sums
 // and one of output for all three gradients, instead of six passes over the
 // activations for three separate ops.
 type bnGradOp struct {
 	bnOp
-	which int
-	gout  *outBuf // the gradient's memory, kept across runs (not in String)
-	sums  *bnSums // where the dx op leaves dgamma and dbeta (not in String)
+	gout *outBuf // the gradient's memory, kept across runs (not in String)
+	sums *bnSums // where it leaves dgamma and dbeta (not in String)
 }
 
 // bnSums holds dgamma and dbeta of the last run of a bnGradOp, in float64.
@@ -248,7 +246,7 @@ func (op bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorg
 	grads := make(gorgonia.Nodes, 5)
 	sums := new(bnSums)
 	var err error
-	grads[0], err = apply("BatchNorm backward", bnGradOp{bnOp: op, which: 0, gout: new(outBuf), sums: sums},
+	grads[0], err = apply("BatchNorm backward", bnGradOp{bnOp: op, gout: new(outBuf), sums: sums},
 		inputs[0], inputs[1], inputs[3], inputs[4], grad)
 	if err != nil {
 		return nil, err
@@ -267,10 +265,7 @@ func (op bnGradOp) Arity() int { return 5 }
 func (op bnGradOp) Type() hm.Type {
 	e := hm.TypeVariable('a')
 	x, v := tensorType(op.dims, e), tensorType(1, e)
-	if op.which == 0 {
-		return hm.NewFnType(x, v, v, v, x, x)
-	}
-	return hm.NewFnType(x, v, v, v, x, v)
+	return hm.NewFnType(x, v, v, v, x, x)
 }
 
 func (op bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
@@ -282,17 +277,13 @@ func (op bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 		}
 		ss = append(ss, s)
 	}
-	c, err := bnShapes(op, ss[0], ss[1:4], op.training)
-	if err != nil {
+	if _, err := bnShapes(op, ss[0], ss[1:4], op.training); err != nil {
 		return nil, err
 	}
 	if !ss[4].Eq(ss[0]) {
 		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, ss[4], ss[0])
 	}
-	if op.which == 0 {
-		return ss[0].Clone(), nil
-	}
-	return tensor.Shape{c}, nil
+	return ss[0].Clone(), nil
 }
 
 func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
@@ -305,15 +296,12 @@ func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, dy.Shape(), x.Shape())
 	}
 	g := bnGeomOf(x.Shape())
-	outShape := tensor.Shape{g.c}
-	if op.which == 0 {
-		outShape = x.Shape().Clone()
+	out := op.gout.newOut(x.Dtype(), x.Shape())
+	if op.sums == nil {
+		return nil, errors.Errorf("ops: %v: no place for dgamma and dbeta (built outside BatchNorm's SymDiff)", op)
 	}
-	out := op.gout.newOut(x.Dtype(), outShape)
-	if op.which == 0 && op.sums != nil {
-		if len(op.sums.dgamma) != g.c {
-			op.sums.dgamma, op.sums.dbeta = make([]float64, g.c), make([]float64, g.c)
-		}
+	if len(op.sums.dgamma) != g.c {
+		op.sums.dgamma, op.sums.dbeta = make([]float64, g.c), make([]float64, g.c)
 	}
 	if x.Dtype() == tensor.Float32 {
 		bnBackward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
@@ -389,8 +377,8 @@ func (op bnGradOp) OverwritesInput() int  { return -1 }
 func (op bnGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
 func (op bnGradOp) Hashcode() uint32      { return hash32(op.String()) }
 func (op bnGradOp) String() string {
-	return fmt.Sprintf("ops.BatchNormGrad{dims=%d, momentum=%v, eps=%v, training=%t, wrt=%s}",
-		op.dims, op.momentum, op.eps, op.training, bnArgNames[op.which])
+	return fmt.Sprintf("ops.BatchNormGrad{dims=%d, momentum=%v, eps=%v, training=%t}",
+		op.dims, op.momentum, op.eps, op.training)
 }
 
 // bnGeom views x as (outer, c, inner): outer = N, inner = the product of the spatial
@@ -480,14 +468,9 @@ func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
 	})
 }
 
-// bnBackward writes the gradient op.which (dx, dgamma or dbeta) into out.
+// bnBackward writes dx into out, and dgamma and dbeta into op.sums.
 func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 	forChannels(g, func(ch int) {
-		if op.which == 2 { // dbeta = sum(dy) needs no statistics
-			sdy, _ := gradSums(g, dy, dy, ch, 0, 0)
-			out[ch] = T(sdy)
-			return
-		}
 		var mean, invStd float64
 		if op.training {
 			m, v := channelStats(g, x, ch)
@@ -497,13 +480,7 @@ func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 		}
 		// sum(dy) and sum(dy*xhat) over the channel: dbeta and dgamma.
 		sdy, sdyx := gradSums(g, x, dy, ch, mean, invStd)
-		if op.which == 0 && op.sums != nil {
-			op.sums.dgamma[ch], op.sums.dbeta[ch] = sdyx, sdy
-		}
-		if op.which == 1 {
-			out[ch] = T(sdyx)
-			return
-		}
+		op.sums.dgamma[ch], op.sums.dbeta[ch] = sdyx, sdy
 		k := float64(gamma[ch]) * invStd
 		mdy, mdyx := sdy/float64(g.m), sdyx/float64(g.m)
 		for o := 0; o < g.outer; o++ {
