@@ -97,10 +97,12 @@ func copySlot[F float](p slotParams, B, T, W int, ws, y []F, back bool) {
 }
 
 // pieceParams select elements [Offset, Offset + prod(Shape)) of a vector, as a tensor
-// of Shape.
+// of Shape, written into Out (kept across runs; its address makes every piece its own
+// node).
 type pieceParams struct {
 	Offset int
 	Shape  []int
+	Out    *ops.Buffer
 }
 
 // recurrentPieceDef cuts one input's gradient out of a fused op's gradient bundle.
@@ -116,7 +118,7 @@ var recurrentPieceDef = &ops.Def[pieceParams]{
 		return s.Clone(), nil
 	},
 	Forward: func(p pieceParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		out := tensor.New(tensor.WithShape(p.Shape...), tensor.Of(in[0].Dtype()))
+		out := p.Out.Tensor(in[0].Dtype(), p.Shape)
 		n := out.Size()
 		switch in[0].Dtype() {
 		case tensor.Float32:
@@ -241,7 +243,7 @@ func cutBundle(bundle *gorgonia.Node, in []*gorgonia.Node) ([]*gorgonia.Node, er
 	off := 0
 	for k, n := range in {
 		var err error
-		p := pieceParams{Offset: off, Shape: []int(n.Shape().Clone())}
+		p := pieceParams{Offset: off, Shape: []int(n.Shape().Clone()), Out: new(ops.Buffer)}
 		if grads[k], err = recurrentPieceDef.Apply(p, bundle); err != nil {
 			return nil, err
 		}
