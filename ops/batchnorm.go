@@ -5,8 +5,6 @@ import (
 	"hash"
 	"io"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -498,25 +496,12 @@ func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 }
 
 // forChannels calls fn for every channel, on parallel goroutines when the tensor is
-// large enough to pay for them. Channels are independent: each writes its own
+// large enough to pay for them (splitWork). Channels are independent: each writes its own
 // elements and its own running statistics.
 func forChannels(g bnGeom, fn func(ch int)) {
-	workers := min(g.c, runtime.GOMAXPROCS(0))
-	if workers < 2 || g.c*g.m < 1<<15 {
-		for ch := 0; ch < g.c; ch++ {
+	splitWork(g.c, g.c*g.m, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
 			fn(ch)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for ch := w; ch < g.c; ch += workers {
-				fn(ch)
-			}
-		}(w)
-	}
-	wg.Wait()
+	})
 }
