@@ -1,7 +1,6 @@
 package nn
 
 import (
-
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
