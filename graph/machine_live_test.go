@@ -17,27 +17,29 @@ type countedParams struct{ C *counted }
 var countedGrad = &ops.Def[countedParams]{ // (a, dy) -> a * dy, counting into C.dx
 	Name: "CountedGrad", Arity: 2,
 	Shape: func(_ countedParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p countedParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p countedParams, in []*tensor.Dense, out *tensor.Dense) error {
 		*p.C.dx++
-		out, err := in[0].Mul(in[1])
-		return out, err
+		_, err := in[0].Mul(in[1], tensor.WithReuse(out))
+		return err
 	},
 }
 
 var countedWGrad = &ops.Def[countedParams]{ // (a, dy) -> a * dy, counting into C.dw
 	Name: "CountedWGrad", Arity: 2,
 	Shape: func(_ countedParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p countedParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p countedParams, in []*tensor.Dense, out *tensor.Dense) error {
 		*p.C.dw++
-		return in[0].Mul(in[1])
+		_, err := in[0].Mul(in[1], tensor.WithReuse(out))
+		return err
 	},
 }
 
 var countedMul = &ops.Def[countedParams]{
 	Name: "CountedMul", Arity: 2,
 	Shape: func(_ countedParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(_ countedParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		return in[0].Mul(in[1])
+	Forward: func(_ countedParams, in []*tensor.Dense, out *tensor.Dense) error {
+		_, err := in[0].Mul(in[1], tensor.WithReuse(out))
+		return err
 	},
 	Backward: func(p countedParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := countedGrad.Apply(p, in[1], dy)

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -140,7 +139,7 @@ func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPaddin
 		}
 	}
 	p := attnParams{Heads: a.Heads, Causal: a.Causal, Padding: keyPadding != nil, NoGrad: !g.Training(),
-		state: new(attnState), Out: new(ops.Buffer)}
+		state: new(attnState)}
 	if a.Dropout > 0 && g.Training() {
 		p.Dropout, p.rng = a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))
 	}
@@ -214,9 +213,9 @@ func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPaddin
 // (Out) or nil, as one node (projDef).
 func project(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if b == nil {
-		return projDef.Apply(projParams{Out: new(ops.Buffer)}, x, w)
+		return projDef.Apply(projParams{}, x, w)
 	}
-	return projDef.Apply(projParams{Bias: true, Out: new(ops.Buffer)}, x, w, b)
+	return projDef.Apply(projParams{Bias: true}, x, w, b)
 }
 
 // Params returns [InProjWeight, InProjBias, OutProjWeight, OutProjBias] (without the

@@ -36,7 +36,6 @@ type attnParams struct {
 	Dropout float64 // on the attention weights, drawn from rng at every run; 0 = none
 	rng     *rand.Rand
 	state   *attnState
-	Out     *ops.Buffer
 }
 
 // attnState is what a forward run leaves for the backward of the same run.
@@ -89,27 +88,22 @@ var attnGradDef = &ops.Def[attnParams]{
 		}
 		return tensor.Shape{d.B*d.T*d.E + 2*d.B*d.S*d.E}, nil
 	},
-	Forward: func(p attnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p attnParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		n := len(in) - 2
 		d, err := attnShapes(p, shapesOfDense(in[:n]))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if p.state == nil || p.NoGrad {
-			return nil, errors.New("no attention weights kept (an evaluation graph)")
+			return errors.New("no attention weights kept (an evaluation graph)")
 		}
-		shape := tensor.Shape{d.B*d.T*d.E + 2*d.B*d.S*d.E}
-		if p.Packed {
-			shape = tensor.Shape{d.B, d.T, 3 * d.E}
-		}
-		dx := p.Out.Tensor(in[0].Dtype(), shape)
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			err = attnBackward(p, d, floatsOf[float32](in[:n]), in[n+1].Float32s(), dx.Float32s())
 		default:
 			err = attnBackward(p, d, floatsOf[float64](in[:n]), in[n+1].Float64s(), dx.Float64s())
 		}
-		return dx, err
+		return err
 	},
 }
 
@@ -119,7 +113,6 @@ func init() {
 		if p.NoGrad {
 			return nil, errors.New("attention built for an evaluation graph has no gradient")
 		}
-		p.Out = new(ops.Buffer)
 		args := append(append([]*gorgonia.Node{}, in...), out, dy)
 		g, err := attnGradDef.Apply(p, args...)
 		if err != nil {
@@ -189,19 +182,18 @@ func attnShapes(p attnParams, in []tensor.Shape) (attnDims, error) {
 	return d, nil
 }
 
-func attnForwardDense(p attnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+func attnForwardDense(p attnParams, in []*tensor.Dense, y *tensor.Dense) error {
 	d, err := attnShapes(p, shapesOfDense(in))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	y := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, d.E})
 	switch in[0].Dtype() {
 	case tensor.Float32:
 		attnForward(p, d, floatsOf[float32](in), y.Float32s())
 	default:
 		attnForward(p, d, floatsOf[float64](in), y.Float64s())
 	}
-	return y, nil
+	return nil
 }
 
 // attnViews returns q, k, v and the padding mask (nil without) from the op's inputs.
@@ -439,7 +431,6 @@ func attnBackward[F float](p attnParams, d attnDims, in [][]F, dy, dx []F) error
 // output memory.
 type projParams struct {
 	Bias bool
-	Out  *ops.Buffer
 }
 
 // projDef maps x (..., In), w (Out, In) in PyTorch's layout [, b (Out)] to x·wᵀ + b
@@ -450,31 +441,30 @@ var projDef = &ops.Def[projParams]{
 		_, out, err := projShapes(p, in)
 		return out, err
 	},
-	Forward: func(p projParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		d, shape, err := projShapes(p, shapesOfDense(in))
+	Forward: func(p projParams, in []*tensor.Dense, y *tensor.Dense) error {
+		d, _, err := projShapes(p, shapesOfDense(in))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		y := p.Out.Tensor(in[0].Dtype(), shape)
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			projForward(p, d, floatsOf[float32](in), y.Float32s(), sgemm)
 		default:
 			projForward(p, d, floatsOf[float64](in), y.Float64s(), dgemm)
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(p projParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		grads := make([]*gorgonia.Node, len(in))
 		var err error
-		if grads[0], err = projGradXDef.Apply(projParams{Out: new(ops.Buffer)}, in[1], dy); err != nil {
+		if grads[0], err = projGradXDef.Apply(projParams{}, in[1], dy); err != nil {
 			return nil, err
 		}
-		if grads[1], err = projGradWDef.Apply(projParams{Out: new(ops.Buffer)}, in[0], dy); err != nil {
+		if grads[1], err = projGradWDef.Apply(projParams{}, in[0], dy); err != nil {
 			return nil, err
 		}
 		if p.Bias {
-			if grads[2], err = projGradBDef.Apply(projParams{Out: new(ops.Buffer)}, dy); err != nil {
+			if grads[2], err = projGradBDef.Apply(projParams{}, dy); err != nil {
 				return nil, err
 			}
 		}
@@ -531,19 +521,18 @@ var projGradXDef = &ops.Def[projParams]{
 		s[len(s)-1] = w[1]
 		return s, nil
 	},
-	Forward: func(p projParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p projParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		w, dy := in[0].Shape(), in[1].Shape()
 		s := dy.Clone()
 		s[len(s)-1] = w[1]
 		n := dy.TotalSize() / w[0]
-		dx := p.Out.Tensor(in[0].Dtype(), s)
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			sgemm(false, false, n, w[1], w[0], in[1].Float32s(), w[0], in[0].Float32s(), w[1], 0, dx.Float32s(), w[1])
 		default:
 			dgemm(false, false, n, w[1], w[0], in[1].Float64s(), w[0], in[0].Float64s(), w[1], 0, dx.Float64s(), w[1])
 		}
-		return dx, nil
+		return nil
 	},
 }
 
@@ -557,18 +546,17 @@ var projGradWDef = &ops.Def[projParams]{
 		}
 		return tensor.Shape{dy[dy.Dims()-1], x[x.Dims()-1]}, nil
 	},
-	Forward: func(p projParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p projParams, in []*tensor.Dense, dw *tensor.Dense) error {
 		x, dy := in[0].Shape(), in[1].Shape()
 		k, o := x[x.Dims()-1], dy[dy.Dims()-1]
 		n := x.TotalSize() / k
-		dw := p.Out.Tensor(in[0].Dtype(), tensor.Shape{o, k})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			sgemm(true, false, o, k, n, in[1].Float32s(), o, in[0].Float32s(), k, 0, dw.Float32s(), k)
 		default:
 			dgemm(true, false, o, k, n, in[1].Float64s(), o, in[0].Float64s(), k, 0, dw.Float64s(), k)
 		}
-		return dw, nil
+		return nil
 	},
 }
 
@@ -581,16 +569,15 @@ var projGradBDef = &ops.Def[projParams]{
 		}
 		return tensor.Shape{in[0][in[0].Dims()-1]}, nil
 	},
-	Forward: func(p projParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p projParams, in []*tensor.Dense, db *tensor.Dense) error {
 		s := in[0].Shape()
 		o := s[s.Dims()-1]
-		db := p.Out.Tensor(in[0].Dtype(), tensor.Shape{o})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			columnSums(in[0].Float32s(), s.TotalSize()/o, o, db.Float32s())
 		default:
 			columnSums(in[0].Float64s(), s.TotalSize()/o, o, db.Float64s())
 		}
-		return db, nil
+		return nil
 	},
 }

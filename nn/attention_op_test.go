@@ -68,7 +68,7 @@ func TestAttentionOpGrad(t *testing.T) {
 						build := func() (*gorgonia.Node, []*gorgonia.Node, error) {
 							g := graph.New(dt, graph.Train)
 							p := attnParams{Heads: h, Causal: v.causal, Packed: packed, Padding: v.padding,
-								state: new(attnState), Out: new(ops.Buffer)}
+								state: new(attnState)}
 							if v.dropout > 0 {
 								p.Dropout, p.rng = v.dropout, cycleRand(3, b*h*tq*sk)
 							}

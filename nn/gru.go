@@ -2,7 +2,6 @@ package nn
 
 import (
 	"github.com/gradflow/gradflow/graph"
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -75,7 +74,7 @@ func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Nod
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := gruSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil, Out: new(ops.Buffer)}, in...)
+	ws, err := gruSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
 	}

@@ -31,25 +31,24 @@ var gruSeqDef = &ops.Def[lstmParams]{
 		}
 		return tensor.Shape{d.B, d.T, gruWidth * d.H}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmParams, in []*tensor.Dense, ws *tensor.Dense) error {
 		d, err := gruShapes(p, shapesOfDense(in))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// gruForward writes every element: the buffer's old values do not matter.
-		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, gruWidth * d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			gruForward(d, floatsOf[float32](in), ws.Float32s())
 		default:
 			gruForward(d, floatsOf[float64](in), ws.Float64s())
 		}
-		return ws, nil
+		return nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
 		// Where the workspace's gradient is one slot's, written into zeros, the op
 		// takes the slot's gradient instead.
-		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		gp := lstmGradParams{Bias: p.Bias}
 		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:4]...), ws, dws)
 		bundle, err := gruSeqGradDef.Apply(gp, args...)
@@ -81,20 +80,19 @@ var gruSeqGradDef = &ops.Def[lstmGradParams]{
 		}
 		return tensor.Shape{gruGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense, out *tensor.Dense) error {
 		d, err := gruShapes(lstmParams{}, shapesOfDense(in[:4]))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// gruBackward writes every element.
-		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{gruGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			gruBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
 			gruBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
-		return out, nil
+		return nil
 	},
 }
 

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"github.com/gradflow/gradflow/graph"
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -74,7 +73,7 @@ func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgoni
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil, Out: new(ops.Buffer)}, in...)
+	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
 	if err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}

@@ -28,11 +28,9 @@ import (
 // from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
 
 // lstmParams are the LSTM sequence op's parameters: whether a bias vector (b_ih + b_hh,
-// (4H)) is its sixth input, and the memory of its output (nil: allocated every run).
-// The GRU and RNN ops share the type (nn/gru.go and nn/rnn.go give it a Buffer too).
+// (4H)) is its sixth input. The GRU and RNN ops share the type.
 type lstmParams struct {
 	Bias bool
-	Out  *ops.Buffer
 }
 
 // lstmGradParams are the LSTM gradient op's parameters: Bias as lstmParams', and,
@@ -44,7 +42,6 @@ type lstmParams struct {
 type lstmGradParams struct {
 	Bias bool
 	Slot slotParams
-	Out  *ops.Buffer
 }
 
 // lstmDims are the sizes of one LSTM sequence op.
@@ -65,26 +62,25 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 		}
 		return tensor.Shape{d.B, d.T, lstmWidth * d.H}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmParams, in []*tensor.Dense, ws *tensor.Dense) error {
 		d, err := lstmShapes(p, shapesOfDense(in))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// lstmForward writes every element: the buffer's old values do not matter.
-		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, lstmWidth * d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			lstmForward(d, floatsOf[float32](in), ws.Float32s())
 		default:
 			lstmForward(d, floatsOf[float64](in), ws.Float64s())
 		}
-		return ws, nil
+		return nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
 		// One op computes every gradient into a flat bundle; cutBundle cuts it up.
 		// Where the workspace's gradient is one slot's, written into zeros, the op
 		// takes the slot's gradient instead.
-		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		gp := lstmGradParams{Bias: p.Bias}
 		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:5]...), ws, dws)
 		bundle, err := lstmSeqGradDef.Apply(gp, args...)
@@ -116,20 +112,19 @@ var lstmSeqGradDef = &ops.Def[lstmGradParams]{
 		}
 		return tensor.Shape{lstmGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense, out *tensor.Dense) error {
 		d, err := lstmShapes(lstmParams{}, shapesOfDense(in[:5]))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// lstmBackward writes every element.
-		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{lstmGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			lstmBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
 			lstmBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
-		return out, nil
+		return nil
 	},
 }
 

@@ -111,7 +111,7 @@ func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 		return nil, errors.Errorf("nn: %s %q: input shape %v is smaller than kernel %v (padding %v)", l.kind(), l.name, shp, l.Kernel, l.Padding)
 	}
 	if l.max {
-		y, err = maxPoolDef.Apply(maxPoolParams{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, Out: new(ops.Buffer)}, x)
+		y, err = maxPoolDef.Apply(maxPoolParams{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding}, x)
 	} else {
 		y, err = ops.AvgPool2D(x, ops.Pool2DConfig{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad})
 	}

@@ -16,7 +16,6 @@ type maxPoolParams struct {
 	Kernel, Stride, Padding [2]int
 	// Out is the output's memory, kept across runs; a new one per node (its address
 	// is part of the node's hash, so two poolings never merge).
-	Out *ops.Buffer
 }
 
 // The max-pooling op, declared with ops.Def. It replaces gorgonia.MaxPool2D, whose
@@ -29,24 +28,17 @@ var maxPoolDef = &ops.Def[maxPoolParams]{
 	Name:  "nn.MaxPool2D",
 	Arity: 1,
 	Shape: func(p maxPoolParams, in []tensor.Shape) (tensor.Shape, error) { return p.outShape(in[0]) },
-	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p maxPoolParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
-		s, err := p.outShape(x.Shape())
-		if err != nil {
-			return nil, err
-		}
-		y := p.Out.Tensor(x.Dtype(), s)
 		if x.Dtype() == tensor.Float32 {
 			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), nil, nil)
 		} else {
 			maxPool(p, x.Shape(), x.Float64s(), y.Float64s(), nil, nil)
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(p maxPoolParams, in []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
-		gp := p
-		gp.Out = new(ops.Buffer)
-		dx, err := maxPoolGradDef.Apply(gp, in[0], y, dy)
+		dx, err := maxPoolGradDef.Apply(p, in[0], y, dy)
 		return []*gorgonia.Node{dx}, err
 	},
 }
@@ -67,9 +59,8 @@ var maxPoolGradDef = &ops.Def[maxPoolParams]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p maxPoolParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p maxPoolParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, y, dy := in[0], in[1], in[2]
-		dx := p.Out.Tensor(x.Dtype(), x.Shape())
 		// The kernels add into dx, except the assembly 2x2 one, which assigns every
 		// element when no row or column is left out of the windows.
 		if s := x.Shape(); !(pool2Asm && p.is2x2() && s[2]%2 == 0 && s[3]%2 == 0) {
@@ -84,7 +75,7 @@ var maxPoolGradDef = &ops.Def[maxPoolParams]{
 		} else {
 			maxPool(p, x.Shape(), x.Float64s(), y.Float64s(), dy.Float64s(), dx.Float64s())
 		}
-		return dx, nil
+		return nil
 	},
 }
 

@@ -34,20 +34,15 @@ var recurrentSlotDef = &ops.Def[slotParams]{
 		}
 		return tensor.Shape{ws[0], ws[1], p.Size}, nil
 	},
-	Forward: func(p slotParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p slotParams, in []*tensor.Dense, out *tensor.Dense) error {
 		s := in[0].Shape()
-		shp := []int{s[0], s[1], p.Size}
-		if p.Last {
-			shp = []int{s[0], p.Size}
-		}
-		out := tensor.New(tensor.WithShape(shp...), tensor.Of(in[0].Dtype()))
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			copySlot(p, s[0], s[1], s[2], in[0].Float32s(), out.Float32s(), false)
 		default:
 			copySlot(p, s[0], s[1], s[2], in[0].Float64s(), out.Float64s(), false)
 		}
-		return out, nil
+		return nil
 	},
 	Backward: func(p slotParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dws, err := recurrentSlotGradDef.Apply(p, in[0], dy)
@@ -63,16 +58,17 @@ var recurrentSlotGradDef = &ops.Def[slotParams]{
 	Shape: func(p slotParams, in []tensor.Shape) (tensor.Shape, error) {
 		return in[0], nil
 	},
-	Forward: func(p slotParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p slotParams, in []*tensor.Dense, out *tensor.Dense) error {
 		s := in[0].Shape()
-		out := tensor.New(tensor.WithShape(s...), tensor.Of(in[0].Dtype()))
 		switch in[0].Dtype() {
 		case tensor.Float32:
+			clear(out.Float32s())
 			copySlot(p, s[0], s[1], s[2], out.Float32s(), in[1].Float32s(), true)
 		default:
+			clear(out.Float64s())
 			copySlot(p, s[0], s[1], s[2], out.Float64s(), in[1].Float64s(), true)
 		}
-		return out, nil
+		return nil
 	},
 }
 
@@ -96,12 +92,10 @@ func copySlot[F float](p slotParams, B, T, W int, ws, y []F, back bool) {
 }
 
 // pieceParams select elements [Offset, Offset + prod(Shape)) of a vector, as a tensor
-// of Shape, written into Out (kept across runs; its address makes every piece its own
-// node).
+// of Shape.
 type pieceParams struct {
 	Offset int
 	Shape  []int
-	Out    *ops.Buffer
 }
 
 // recurrentPieceDef cuts one input's gradient out of a fused op's gradient bundle.
@@ -116,8 +110,7 @@ var recurrentPieceDef = &ops.Def[pieceParams]{
 		}
 		return s.Clone(), nil
 	},
-	Forward: func(p pieceParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		out := p.Out.Tensor(in[0].Dtype(), p.Shape)
+	Forward: func(p pieceParams, in []*tensor.Dense, out *tensor.Dense) error {
 		n := out.Size()
 		switch in[0].Dtype() {
 		case tensor.Float32:
@@ -125,7 +118,7 @@ var recurrentPieceDef = &ops.Def[pieceParams]{
 		default:
 			copy(out.Float64s(), in[0].Float64s()[p.Offset:p.Offset+n])
 		}
-		return out, nil
+		return nil
 	},
 }
 
@@ -242,7 +235,7 @@ func cutBundle(bundle *gorgonia.Node, in []*gorgonia.Node) ([]*gorgonia.Node, er
 	off := 0
 	for k, n := range in {
 		var err error
-		p := pieceParams{Offset: off, Shape: []int(n.Shape().Clone()), Out: new(ops.Buffer)}
+		p := pieceParams{Offset: off, Shape: []int(n.Shape().Clone())}
 		if grads[k], err = recurrentPieceDef.Apply(p, bundle); err != nil {
 			return nil, err
 		}

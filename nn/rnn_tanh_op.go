@@ -24,25 +24,24 @@ var rnnSeqDef = &ops.Def[lstmParams]{
 		}
 		return tensor.Shape{d.B, d.T, d.H}, nil
 	},
-	Forward: func(p lstmParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmParams, in []*tensor.Dense, ws *tensor.Dense) error {
 		d, err := rnnShapes(p, shapesOfDense(in))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// rnnForward writes every element: the buffer's old values do not matter.
-		ws := p.Out.Tensor(in[0].Dtype(), tensor.Shape{d.B, d.T, d.H})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			rnnForward(d, floatsOf[float32](in), ws.Float32s())
 		default:
 			rnnForward(d, floatsOf[float64](in), ws.Float64s())
 		}
-		return ws, nil
+		return nil
 	},
 	Backward: func(p lstmParams, in []*gorgonia.Node, ws, dws *gorgonia.Node) ([]*gorgonia.Node, error) {
 		// Where the workspace's gradient is one slot's, written into zeros, the op
 		// takes the slot's gradient instead.
-		gp := lstmGradParams{Bias: p.Bias, Out: new(ops.Buffer)}
+		gp := lstmGradParams{Bias: p.Bias}
 		gp.Slot, dws = slotGradOf(ws, dws)
 		args := append(append([]*gorgonia.Node{}, in[:4]...), ws, dws)
 		bundle, err := rnnSeqGradDef.Apply(gp, args...)
@@ -73,20 +72,19 @@ var rnnSeqGradDef = &ops.Def[lstmGradParams]{
 		}
 		return tensor.Shape{rnnGradSize(p.Bias, d)}, nil
 	},
-	Forward: func(p lstmGradParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lstmGradParams, in []*tensor.Dense, out *tensor.Dense) error {
 		d, err := rnnShapes(lstmParams{}, shapesOfDense(in[:4]))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// rnnBackward writes every element.
-		out := p.Out.Tensor(in[0].Dtype(), tensor.Shape{rnnGradSize(p.Bias, d)})
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			rnnBackward(d, p, floatsOf[float32](in), out.Float32s())
 		default:
 			rnnBackward(d, p, floatsOf[float64](in), out.Float64s())
 		}
-		return out, nil
+		return nil
 	},
 }
 

@@ -158,7 +158,7 @@ func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia
 }
 
 // residualParams hold a residual node's output memory, kept across runs.
-type residualParams struct{ Out *ops.Buffer }
+type residualParams struct{}
 
 // residualDef maps (x, f) of one shape to x + f. It replaces gorgonia.Add, which
 // clones x into a new tensor at every run; the backward hands dy to both inputs.
@@ -170,15 +170,14 @@ var residualDef = &ops.Def[residualParams]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p residualParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		y := p.Out.Tensor(in[0].Dtype(), in[0].Shape())
+	Forward: func(p residualParams, in []*tensor.Dense, y *tensor.Dense) error {
 		switch in[0].Dtype() {
 		case tensor.Float32:
 			addInto(y.Float32s(), in[0].Float32s(), in[1].Float32s())
 		default:
 			addInto(y.Float64s(), in[0].Float64s(), in[1].Float64s())
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(_ residualParams, _ []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		return []*gorgonia.Node{dy, dy}, nil
@@ -187,7 +186,7 @@ var residualDef = &ops.Def[residualParams]{
 
 // residual returns x + f as one node that keeps its memory (residualDef).
 func residual(x, f *gorgonia.Node) (*gorgonia.Node, error) {
-	return residualDef.Apply(residualParams{Out: new(ops.Buffer)}, x, f)
+	return residualDef.Apply(residualParams{}, x, f)
 }
 
 // addInto writes a + b into y.

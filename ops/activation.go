@@ -125,16 +125,18 @@ func newElementwise(name string, f, df func(float64) float64) *elementwise {
 		Name:  name + "Grad",
 		Arity: 2,
 		Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-			return zipDense(in[0], in[1], func(x, dy float64) float64 { return df(x) * dy }), nil
+		Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
+			zipInto(out, in[0], in[1], func(x, dy float64) float64 { return df(x) * dy })
+			return nil
 		},
 	}
 	e.fwd = &Def[struct{}]{
 		Name:  name,
 		Arity: 1,
 		Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-			return mapDense(in[0], f), nil
+		Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
+			mapInto(out, in[0], f)
+			return nil
 		},
 		Backward: func(_ struct{}, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 			dx, err := e.bwd.Apply(struct{}{}, in[0], dy)
@@ -154,44 +156,33 @@ func equalShapes(_ struct{}, in []tensor.Shape) (tensor.Shape, error) {
 	return in[0], nil
 }
 
-// newLike returns a new zeroed tensor of x's dtype and the given shape.
-func newLike(x *tensor.Dense, shape tensor.Shape) *tensor.Dense {
-	if shape.IsScalar() {
-		return scalarDense(x.Dtype(), 0)
-	}
-	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(x.Dtype()))
-}
-
-// mapDense returns f applied to every element of x, computed in float64.
-func mapDense(x *tensor.Dense, f func(float64) float64) *tensor.Dense {
-	y := newLike(x, x.Shape())
+// mapInto sets y to f applied to every element of x, computed in float64; x and y
+// have one shape and dtype.
+func mapInto(y, x *tensor.Dense, f func(float64) float64) {
 	if x.Dtype() == tensor.Float32 {
 		xs, ys := x.Float32s(), y.Float32s()
 		for i, v := range xs {
 			ys[i] = float32(f(float64(v)))
 		}
-		return y
+		return
 	}
 	xs, ys := x.Float64s(), y.Float64s()
 	for i, v := range xs {
 		ys[i] = f(v)
 	}
-	return y
 }
 
-// zipDense returns f(a[i], b[i]) for tensors of one shape and dtype.
-func zipDense(a, b *tensor.Dense, f func(x, y float64) float64) *tensor.Dense {
-	z := newLike(a, a.Shape())
+// zipInto sets z[i] = f(a[i], b[i]) for tensors of one shape and dtype.
+func zipInto(z, a, b *tensor.Dense, f func(x, y float64) float64) {
 	if a.Dtype() == tensor.Float32 {
 		as, bs, zs := a.Float32s(), b.Float32s(), z.Float32s()
 		for i := range zs {
 			zs[i] = float32(f(float64(as[i]), float64(bs[i])))
 		}
-		return z
+		return
 	}
 	as, bs, zs := a.Float64s(), b.Float64s(), z.Float64s()
 	for i := range zs {
 		zs[i] = f(as[i], bs[i])
 	}
-	return z
 }

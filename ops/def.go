@@ -27,20 +27,19 @@ const Variadic = -1
 //	var cubeGrad = &ops.Def[cubeParams]{ // (x, dy) -> 3k·x²·dy
 //		Name: "CubeGrad", Arity: 2,
 //		Shape: func(_ cubeParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-//		Forward: func(p cubeParams, in []*tensor.Dense) (*tensor.Dense, error) {
-//			x, dy := in[0].Float64s(), in[1].Float64s() // float64 only, for brevity
-//			dx := make([]float64, len(x))
+//		Forward: func(p cubeParams, in []*tensor.Dense, out *tensor.Dense) error {
+//			x, dy, dx := in[0].Float64s(), in[1].Float64s(), out.Float64s() // float64 only, for brevity
 //			for i := range x {
 //				dx[i] = 3 * p.K * x[i] * x[i] * dy[i]
 //			}
-//			return tensor.New(tensor.WithShape(in[0].Shape()...), tensor.WithBacking(dx)), nil
+//			return nil
 //		},
 //	}
 //
 //	var cube = &ops.Def[cubeParams]{
 //		Name: "Cube", Arity: 1,
 //		Shape: func(_ cubeParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-//		Forward: func(p cubeParams, in []*tensor.Dense) (*tensor.Dense, error) { ... },
+//		Forward: func(p cubeParams, in []*tensor.Dense, out *tensor.Dense) error { ... },
 //		Backward: func(p cubeParams, in []*gorgonia.Node, out, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 //			dx, err := cubeGrad.Apply(p, in[0], dy)
 //			return []*gorgonia.Node{dx}, err
@@ -63,11 +62,9 @@ const Variadic = -1
 //
 // All inputs must have one dtype, float32 or float64; the output has it too. Apply
 // checks the arity, the dtypes and the Shape rule while building; before each call of
-// Forward the op checks the arity, dtype and shape of the values again, and after it
-// the dtype and shape of the result. Every failure, a panic in Forward or Shape
-// included, is returned as an error: the graph's run fails with it instead of crashing
-// the program (gorgonia runs kernels in a goroutine of its own, where a panic cannot be
-// recovered by the caller).
+// Forward the op checks the arity, dtype and shape of the values again. Every failure,
+// a panic in Forward or Shape included, is returned as an error: the graph's run fails
+// with it instead of crashing the program.
 type Def[P any] struct {
 	// Name names the op in errors, String and graph dumps ("ops.Name{params}").
 	Name string
@@ -84,12 +81,15 @@ type Def[P any] struct {
 	// called while building, and again by gorgonia.
 	Shape func(p P, in []tensor.Shape) (tensor.Shape, error)
 
-	// Forward computes the output from the input values. Required. Inputs are
-	// contiguous *tensor.Dense of the shapes given to Shape (a scalar is a 0-d Dense:
-	// read it with Float64s()[0]). It must return a tensor of the shape Shape returned
-	// and the inputs' dtype that is not one of its inputs (a new one, or one from an
-	// ops.Buffer in P, every element overwritten), and must not modify its inputs.
-	Forward func(p P, in []*tensor.Dense) (*tensor.Dense, error)
+	// Forward computes the output from the input values into out. Required. Inputs
+	// are contiguous *tensor.Dense of the shapes given to Shape (a scalar is a 0-d
+	// Dense: read it with Float64s()[0]); out has the shape Shape returned and the
+	// inputs' dtype. out's memory belongs to the node and is kept from one run of the
+	// machine to the next (gorgonia's tape drops every intermediate value before a run,
+	// so a new tensor per run would be allocated and zeroed afresh): it holds the
+	// previous run's values, so Forward must write every element. Forward must not
+	// modify its inputs.
+	Forward func(p P, in []*tensor.Dense, out *tensor.Dense) error
 
 	// Backward returns the gradient of the loss with respect to each input, given
 	// the inputs, the op's output and dy, the gradient with respect to the output (of
@@ -173,6 +173,7 @@ type defOp[P any] struct {
 	dtype tensor.Dtype
 	in    []tensor.Shape
 	out   tensor.Shape
+	buf   outBuf // the output's memory, kept across runs
 }
 
 var (
@@ -229,26 +230,16 @@ func (op *defOp[P]) Do(in ...gorgonia.Value) (v gorgonia.Value, err error) {
 			return nil, err
 		}
 	}
-	y, err := op.def.Forward(op.p, ds)
-	if err != nil {
-		return nil, errors.Wrapf(err, "ops: %v", op)
-	}
-	if y == nil {
-		return nil, errors.Errorf("ops: %v: Forward returned a nil tensor", op)
-	}
-	if y.Dtype() != op.dtype || !sameShape(y.Shape(), op.out) {
-		return nil, errors.Errorf("ops: %v: Forward returned %v %v, want %v %v", op, y.Shape(), y.Dtype(), op.out, op.dtype)
-	}
-	for i, x := range ds {
-		if y == x || y == in[i] {
-			return nil, errors.Errorf("ops: %v: Forward returned its input %d, want a new tensor", op, i)
-		}
-	}
 	if op.out.IsScalar() {
+		y := scalarDense(op.dtype, 0)
+		if err := op.def.Forward(op.p, ds, y); err != nil {
+			return nil, errors.Wrapf(err, "ops: %v", op)
+		}
 		return scalarOf(op.dtype, firstElem(y)), nil
 	}
-	if y.IsMaterializable() {
-		y = y.Materialize().(*tensor.Dense)
+	y := op.buf.newOut(op.dtype, op.out)
+	if err := op.def.Forward(op.p, ds, y); err != nil {
+		return nil, errors.Wrapf(err, "ops: %v", op)
 	}
 	return y, nil
 }

@@ -66,15 +66,14 @@ var dropoutMaskDef = &Def[dropoutParams]{
 	Name:  "DropoutMask",
 	Arity: 1,
 	Shape: func(_ dropoutParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p dropoutParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		m := newLike(in[0], in[0].Shape())
+	Forward: func(p dropoutParams, _ []*tensor.Dense, m *tensor.Dense) error {
 		keep := 1 / (1 - p.P)
 		if m.Dtype() == tensor.Float32 {
 			fillMask(m.Float32s(), p.rng, p.P, float32(keep))
 		} else {
 			fillMask(m.Float64s(), p.rng, p.P, keep)
 		}
-		return m, nil
+		return nil
 	},
 }
 
@@ -82,6 +81,8 @@ func fillMask[T float](m []T, rng *rand.Rand, p float64, keep T) {
 	for i := range m {
 		if rng.Float64() >= p {
 			m[i] = keep
+		} else {
+			m[i] = 0
 		}
 	}
 }
@@ -93,8 +94,9 @@ var dropoutApplyDef = &Def[struct{}]{
 	Arity:  2,
 	NoGrad: []int{1},
 	Shape:  equalShapes,
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-		return zipDense(in[0], in[1], func(x, m float64) float64 { return x * m }), nil
+	Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
+		zipInto(out, in[0], in[1], func(x, m float64) float64 { return x * m })
+		return nil
 	},
 }
 

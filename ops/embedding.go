@@ -57,18 +57,13 @@ var embDef = &Def[struct{}]{
 	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) {
 		return embShape(in[0], in[1])
 	},
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
 		ids, table := in[0], in[1]
-		s, _ := embShape(ids.Shape(), table.Shape())
-		out := newLike(table, s)
 		v, d := table.Shape()[0], table.Shape()[1]
-		var err error
 		if table.Dtype() == tensor.Float32 {
-			err = gather(ids.Float32s(), table.Float32s(), out.Float32s(), v, d)
-		} else {
-			err = gather(ids.Float64s(), table.Float64s(), out.Float64s(), v, d)
+			return gather(ids.Float32s(), table.Float32s(), out.Float32s(), v, d)
 		}
-		return out, err
+		return gather(ids.Float64s(), table.Float64s(), out.Float64s(), v, d)
 	},
 	Backward: func(_ struct{}, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dt, err := embGradDef.Apply(struct{}{}, in[0], in[1], dy)
@@ -90,14 +85,13 @@ var embGradDef = &Def[struct{}]{
 		}
 		return in[1], nil
 	},
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(_ struct{}, in []*tensor.Dense, dt *tensor.Dense) error {
 		ids, table, dy := in[0], in[1], in[2]
-		dt := newLike(table, table.Shape())
 		v, d := table.Shape()[0], table.Shape()[1]
 		if table.Dtype() == tensor.Float32 {
-			return dt, scatterAdd(ids.Float32s(), dy.Float32s(), dt.Float32s(), v, d)
+			return scatterAdd(ids.Float32s(), dy.Float32s(), dt.Float32s(), v, d)
 		}
-		return dt, scatterAdd(ids.Float64s(), dy.Float64s(), dt.Float64s(), v, d)
+		return scatterAdd(ids.Float64s(), dy.Float64s(), dt.Float64s(), v, d)
 	},
 }
 
@@ -120,7 +114,9 @@ func gather[T float](ids, table, out []T, v, d int) error {
 	return nil
 }
 
+// scatterAdd sets dt to the sum of dy's rows at their ids' rows (dt is overwritten).
 func scatterAdd[T float](ids, dy, dt []T, v, d int) error {
+	clear(dt)
 	for i, id := range ids {
 		r, err := rowIndex(float64(id), i, v)
 		if err != nil {

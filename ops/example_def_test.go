@@ -18,13 +18,12 @@ var hingeGrad = &ops.Def[hingeParams]{
 	Name:  "SquaredHingeGrad",
 	Arity: 2,
 	Shape: func(_ hingeParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p hingeParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		x, dy := in[0].Float64s(), in[1].Float64s()
-		dx := make([]float64, len(x))
+	Forward: func(p hingeParams, in []*tensor.Dense, out *tensor.Dense) error {
+		x, dy, dx := in[0].Float64s(), in[1].Float64s(), out.Float64s()
 		for i, v := range x {
 			dx[i] = 2 * max(0, v-p.Margin) * dy[i]
 		}
-		return tensor.New(tensor.WithShape(in[0].Shape()...), tensor.WithBacking(dx)), nil
+		return nil
 	},
 }
 
@@ -33,16 +32,15 @@ var hinge = &ops.Def[hingeParams]{
 	Name:  "SquaredHinge",
 	Arity: 1,
 	Shape: func(_ hingeParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p hingeParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p hingeParams, in []*tensor.Dense, out *tensor.Dense) error {
 		if in[0].Dtype() != tensor.Float64 {
-			return nil, errors.Errorf("dtype %v, this example wants float64", in[0].Dtype())
+			return errors.Errorf("dtype %v, this example wants float64", in[0].Dtype())
 		}
-		x := in[0].Float64s()
-		y := make([]float64, len(x))
+		x, y := in[0].Float64s(), out.Float64s()
 		for i, v := range x {
 			y[i] = max(0, v-p.Margin) * max(0, v-p.Margin)
 		}
-		return tensor.New(tensor.WithShape(in[0].Shape()...), tensor.WithBacking(y)), nil
+		return nil
 	},
 	Backward: func(p hingeParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := hingeGrad.Apply(p, in[0], dy)

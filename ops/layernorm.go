@@ -40,8 +40,7 @@ const DefaultLayerNormEps = 1e-5
 //	dweight = Σ dy·x̂,  dbias = Σ dy  (sums over the leading axes)
 //
 // with the statistics recomputed from x rather than stored (the op keeps no state).
-// Each node keeps its output memory across runs (Buffer), and the forward and dx
-// split their rows across cores (bit for bit the serial result); every LayerNorm is
+// The forward and dx split their rows across cores (bit for bit the serial result); every LayerNorm is
 // its own node.
 func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.Node, error) {
 	const name = "LayerNorm"
@@ -61,7 +60,7 @@ func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.N
 	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
 		return nil, errors.Errorf("ops: %s: Eps %g, want finite and > 0", name, cfg.Eps)
 	}
-	p := lnParams{Axes: cfg.Axes, Eps: cfg.Eps, Out: new(Buffer)}
+	p := lnParams{Axes: cfg.Axes, Eps: cfg.Eps}
 	in := []*gorgonia.Node{x}
 	for _, a := range []struct {
 		what string
@@ -80,19 +79,11 @@ func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.N
 	return lnDef.Apply(p, in...)
 }
 
-// lnParams are LayerNorm's parameters; Weight and Bias say which inputs follow x. Out
-// is the node's output memory, kept across runs (each gradient node gets its own).
+// lnParams are LayerNorm's parameters; Weight and Bias say which inputs follow x.
 type lnParams struct {
 	Axes         int
 	Eps          float64
 	Weight, Bias bool
-	Out          *Buffer
-}
-
-// withOut returns p with a new output Buffer, for a gradient node.
-func (p lnParams) withOut() lnParams {
-	p.Out = new(Buffer)
-	return p
 }
 
 // rows returns x's shape viewed as (rows, d), d the product of the last Axes
@@ -148,9 +139,8 @@ var lnDef = &Def[lnParams]{
 		}
 		return x, nil
 	},
-	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lnParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
-		y := p.Out.Tensor(x.Dtype(), x.Shape())
 		rows, d := p.rows(x.Shape())
 		w, b := lnAffine(p, in)
 		// Rows are independent: split across cores, the same bits whatever the split.
@@ -165,7 +155,7 @@ var lnDef = &Def[lnParams]{
 				lnForward(xs[lo*d:hi*d], f64s(w), f64s(b), ys[lo*d:hi*d], hi-lo, d, p.Eps)
 			})
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(p lnParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		grads := make([]*gorgonia.Node, len(in))
@@ -174,18 +164,18 @@ var lnDef = &Def[lnParams]{
 			dxIn = append(dxIn, in[1])
 		}
 		var err error
-		if grads[0], err = lnGradXDef.Apply(p.withOut(), append(dxIn, dy)...); err != nil {
+		if grads[0], err = lnGradXDef.Apply(p, append(dxIn, dy)...); err != nil {
 			return nil, err
 		}
 		i := 1
 		if p.Weight {
-			if grads[i], err = lnGradWDef.Apply(p.withOut(), in[0], dy); err != nil {
+			if grads[i], err = lnGradWDef.Apply(p, in[0], dy); err != nil {
 				return nil, err
 			}
 			i++
 		}
 		if p.Bias {
-			if grads[i], err = lnGradBDef.Apply(p.withOut(), dy); err != nil {
+			if grads[i], err = lnGradBDef.Apply(p, dy); err != nil {
 				return nil, err
 			}
 		}
@@ -210,13 +200,12 @@ var lnGradXDef = &Def[lnParams]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lnParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, dy := in[0], in[len(in)-1]
 		var w *tensor.Dense
 		if p.Weight {
 			w = in[1]
 		}
-		dx := p.Out.Tensor(x.Dtype(), x.Shape())
 		rows, d := p.rows(x.Shape())
 		if x.Dtype() == tensor.Float32 {
 			xs, dys, dxs := x.Float32s(), dy.Float32s(), dx.Float32s()
@@ -229,7 +218,7 @@ var lnGradXDef = &Def[lnParams]{
 				lnBackwardX(xs[lo*d:hi*d], f64s(w), dys[lo*d:hi*d], dxs[lo*d:hi*d], hi-lo, d, p.Eps)
 			})
 		}
-		return dx, nil
+		return nil
 	},
 }
 
@@ -246,17 +235,16 @@ var lnGradWDef = &Def[lnParams]{
 		}
 		return in[0][in[0].Dims()-p.Axes:], nil
 	},
-	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lnParams, in []*tensor.Dense, dw *tensor.Dense) error {
 		x, dy := in[0], in[1]
 		s := x.Shape()
-		dw := p.Out.Tensor(x.Dtype(), s[s.Dims()-p.Axes:])
 		rows, d := p.rows(s)
 		if x.Dtype() == tensor.Float32 {
 			lnBackwardW(x.Float32s(), dy.Float32s(), dw.Float32s(), rows, d, p.Eps)
 		} else {
 			lnBackwardW(x.Float64s(), dy.Float64s(), dw.Float64s(), rows, d, p.Eps)
 		}
-		return dw, nil
+		return nil
 	},
 }
 
@@ -270,17 +258,16 @@ var lnGradBDef = &Def[lnParams]{
 		}
 		return in[0][in[0].Dims()-p.Axes:], nil
 	},
-	Forward: func(p lnParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lnParams, in []*tensor.Dense, db *tensor.Dense) error {
 		dy := in[0]
 		s := dy.Shape()
-		db := p.Out.Tensor(dy.Dtype(), s[s.Dims()-p.Axes:])
 		rows, d := p.rows(s)
 		if dy.Dtype() == tensor.Float32 {
 			sumRows(dy.Float32s(), db.Float32s(), rows, d)
 		} else {
 			sumRows(dy.Float64s(), db.Float64s(), rows, d)
 		}
-		return db, nil
+		return nil
 	},
 }
 

@@ -44,17 +44,15 @@ var lseDef = &Def[lseParams]{
 	Shape: func(p lseParams, in []tensor.Shape) (tensor.Shape, error) {
 		return dropAxis(in[0], p.Axis)
 	},
-	Forward: func(p lseParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lseParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
-		s, _ := dropAxis(x.Shape(), p.Axis)
-		y := newLike(x, s)
 		outer, n, inner := splitAxis(x.Shape(), p.Axis)
 		if x.Dtype() == tensor.Float32 {
 			lseForward(x.Float32s(), y.Float32s(), outer, n, inner)
 		} else {
 			lseForward(x.Float64s(), y.Float64s(), outer, n, inner)
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(p lseParams, in []*gorgonia.Node, out, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := lseGradDef.Apply(p, in[0], dy)
@@ -77,16 +75,15 @@ var lseGradDef = &Def[lseParams]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p lseParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p lseParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		x := in[0]
-		dx := newLike(x, x.Shape())
 		outer, n, inner := splitAxis(x.Shape(), p.Axis)
 		if x.Dtype() == tensor.Float32 {
 			lseBackward(x.Float32s(), in[1].Float32s(), dx.Float32s(), outer, n, inner)
 		} else {
 			lseBackward(x.Float64s(), in[1].Float64s(), dx.Float64s(), outer, n, inner)
 		}
-		return dx, nil
+		return nil
 	},
 }
 
@@ -124,12 +121,14 @@ func lseBackward[T float](x, dy, dx []T, outer, n, inner int) {
 			}
 			switch {
 			case math.IsInf(m, -1) || math.IsNaN(m):
+				v := T(0) // all -Inf: no gradient
 				if math.IsNaN(m) {
-					for k := 0; k < n; k++ {
-						dx[base+k*inner] = T(math.NaN())
-					}
+					v = T(math.NaN())
 				}
-				continue // all -Inf: dx stays 0
+				for k := 0; k < n; k++ {
+					dx[base+k*inner] = v
+				}
+				continue
 			case math.IsInf(m, 1):
 				var count float64
 				for k := 0; k < n; k++ {
@@ -138,7 +137,9 @@ func lseBackward[T float](x, dy, dx []T, outer, n, inner int) {
 					}
 				}
 				for k := 0; k < n; k++ {
-					if j := base + k*inner; float64(x[j]) == m {
+					j := base + k*inner
+					dx[j] = 0
+					if float64(x[j]) == m {
 						dx[j] = T(g / count)
 					}
 				}

@@ -14,8 +14,7 @@ import (
 // It replaces gorgonia.Mean(x, axis) for speed: gorgonia's backward repeats the
 // gradient along the axis with a copy per element block (tensor's denseRepeat), 4 ms
 // of a 45 ms step in the bench transformer workload's mean over 64 steps of
-// (32, 64, 128), and allocates both ways. Each node here keeps its output memory
-// across runs (Buffer).
+// (32, 64, 128), and allocates both ways.
 func Mean(x *gorgonia.Node, axis int) (*gorgonia.Node, error) {
 	const name = "Mean"
 	if err := checkFloat(name, "x", x); err != nil {
@@ -29,23 +28,14 @@ func Mean(x *gorgonia.Node, axis int) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return meanDef.Apply(meanParams{Axis: a, Out: new(Buffer)}, x)
+	return meanDef.Apply(meanParams{Axis: a}, x)
 }
 
-// meanParams are Mean's parameters: the axis (>= 0), the input's shape (for the
-// backward) and the node's output memory.
+// meanParams are Mean's parameters: the axis (>= 0) and the input's shape (for the
+// backward).
 type meanParams struct {
 	Axis  int
 	Shape []int
-	Out   *Buffer
-}
-
-// outTensor returns a tensor of shape s backed by b, or a new scalar.
-func outTensor(b *Buffer, dt tensor.Dtype, s tensor.Shape) *tensor.Dense {
-	if s.IsScalar() {
-		return scalarDense(dt, 0)
-	}
-	return b.Tensor(dt, s)
 }
 
 var meanDef = &Def[meanParams]{
@@ -54,20 +44,15 @@ var meanDef = &Def[meanParams]{
 	Shape: func(p meanParams, in []tensor.Shape) (tensor.Shape, error) {
 		return dropAxis(in[0], p.Axis)
 	},
-	Forward: func(p meanParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p meanParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
 		outer, n, inner := splitAxis(x.Shape(), p.Axis)
-		s, err := dropAxis(x.Shape(), p.Axis)
-		if err != nil {
-			return nil, err
-		}
-		y := outTensor(p.Out, x.Dtype(), s)
 		if x.Dtype() == tensor.Float32 {
 			meanForward(x.Float32s(), y.Float32s(), outer, n, inner)
 		} else {
 			meanForward(x.Float64s(), y.Float64s(), outer, n, inner)
 		}
-		return y, nil
+		return nil
 	},
 }
 
@@ -85,22 +70,21 @@ var meanGradDef = &Def[meanParams]{
 		}
 		return tensor.Shape(p.Shape).Clone(), nil
 	},
-	Forward: func(p meanParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p meanParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		dy := in[0]
 		outer, n, inner := splitAxis(p.Shape, p.Axis)
-		dx := p.Out.Tensor(dy.Dtype(), p.Shape)
 		if dy.Dtype() == tensor.Float32 {
 			meanBackward(dy.Float32s(), dx.Float32s(), outer, n, inner)
 		} else {
 			meanBackward(dy.Float64s(), dx.Float64s(), outer, n, inner)
 		}
-		return dx, nil
+		return nil
 	},
 }
 
 func init() {
 	meanDef.Backward = func(p meanParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
-		dx, err := meanGradDef.Apply(meanParams{Axis: p.Axis, Shape: in[0].Shape().Clone(), Out: new(Buffer)}, dy)
+		dx, err := meanGradDef.Apply(meanParams{Axis: p.Axis, Shape: in[0].Shape().Clone()}, dy)
 		return []*gorgonia.Node{dx}, err
 	}
 }

@@ -85,20 +85,19 @@ var avgPoolDef = &Def[Pool2DConfig]{
 	Name:  "AvgPool2D",
 	Arity: 1,
 	Shape: func(cfg Pool2DConfig, in []tensor.Shape) (tensor.Shape, error) { return poolOut(cfg, in[0]) },
-	Forward: func(cfg Pool2DConfig, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(cfg Pool2DConfig, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
 		s, err := poolOut(cfg, x.Shape())
 		if err != nil {
-			return nil, err
+			return err
 		}
-		y := newLike(x, s)
 		g := newPoolGeom(cfg, x.Shape(), s)
 		if x.Dtype() == tensor.Float32 {
 			avgPoolForward(g, x.Float32s(), y.Float32s())
 		} else {
 			avgPoolForward(g, x.Float64s(), y.Float64s())
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(cfg Pool2DConfig, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := avgPoolGradDef.Apply(cfg, in[0], dy)
@@ -121,16 +120,15 @@ var avgPoolGradDef = &Def[Pool2DConfig]{
 		}
 		return in[0], nil
 	},
-	Forward: func(cfg Pool2DConfig, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(cfg Pool2DConfig, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, dy := in[0], in[1]
-		dx := newLike(x, x.Shape())
 		g := newPoolGeom(cfg, x.Shape(), dy.Shape())
 		if x.Dtype() == tensor.Float32 {
 			avgPoolBackward(g, dy.Float32s(), dx.Float32s())
 		} else {
 			avgPoolBackward(g, dy.Float64s(), dx.Float64s())
 		}
-		return dx, nil
+		return nil
 	},
 }
 
@@ -182,6 +180,7 @@ func avgPoolForward[T float](g poolGeom, x, y []T) {
 }
 
 func avgPoolBackward[T float](g poolGeom, dy, dx []T) {
+	clear(dx)
 	for p := 0; p < g.planes; p++ {
 		dyp, dxp := dy[p*g.oh*g.ow:], dx[p*g.h*g.w:]
 		for i := 0; i < g.oh; i++ {
@@ -210,16 +209,15 @@ var globalPoolDef = &Def[struct{}]{
 	Name:  "GlobalAvgPool2D",
 	Arity: 1,
 	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) { return globalPoolShape(in[0]) },
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(_ struct{}, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
 		s := x.Shape()
-		y := newLike(x, tensor.Shape{s[0], s[1], 1, 1})
 		if x.Dtype() == tensor.Float32 {
 			planeMeans(x.Float32s(), y.Float32s(), s[2]*s[3])
 		} else {
 			planeMeans(x.Float64s(), y.Float64s(), s[2]*s[3])
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(_ struct{}, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := globalPoolGradDef.Apply(struct{}{}, in[0], dy)
@@ -242,16 +240,15 @@ var globalPoolGradDef = &Def[struct{}]{
 		}
 		return in[0], nil
 	},
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(_ struct{}, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, dy := in[0], in[1]
 		s := x.Shape()
-		dx := newLike(x, s)
 		if x.Dtype() == tensor.Float32 {
 			spreadPlanes(dy.Float32s(), dx.Float32s(), s[2]*s[3])
 		} else {
 			spreadPlanes(dy.Float64s(), dx.Float64s(), s[2]*s[3])
 		}
-		return dx, nil
+		return nil
 	},
 }
 

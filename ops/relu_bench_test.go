@@ -13,18 +13,16 @@ import (
 var reluViaDef = func() *Def[struct{}] {
 	grad := &Def[struct{}]{
 		Name: "ReLUDefGrad", Arity: 2, Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-			dx := newLike(in[0], in[0].Shape())
+		Forward: func(_ struct{}, in []*tensor.Dense, dx *tensor.Dense) error {
 			reluMaskF32(in[0].Float32s(), in[1].Float32s(), dx.Float32s())
-			return dx, nil
+			return nil
 		},
 	}
 	return &Def[struct{}]{
 		Name: "ReLUDef", Arity: 1, Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-			y := newLike(in[0], in[0].Shape())
+		Forward: func(_ struct{}, in []*tensor.Dense, y *tensor.Dense) error {
 			reluF32(in[0].Float32s(), y.Float32s())
-			return y, nil
+			return nil
 		},
 		Backward: func(_ struct{}, _ []*gorgonia.Node, out, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 			dx, err := grad.Apply(struct{}{}, out, dy)

@@ -29,14 +29,12 @@ func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
 	if sameShape(s, x.Shape()) {
 		return x, nil
 	}
-	return reshapeDef.Apply(reshapeParams{Shape: s, Out: new(Buffer)}, x)
+	return reshapeDef.Apply(reshapeParams{Shape: s}, x)
 }
 
-// reshapeParams holds the output shape, -1 resolved, and the node's output memory,
-// kept across runs (a fresh allocation every run costs page faults on large tensors).
+// reshapeParams holds the output shape, -1 resolved.
 type reshapeParams struct {
 	Shape []int
-	Out   *Buffer
 }
 
 // inferShape resolves a -1 in shape for an input of shape in and checks the size.
@@ -77,15 +75,14 @@ var reshapeDef = &Def[reshapeParams]{
 	Shape: func(p reshapeParams, in []tensor.Shape) (tensor.Shape, error) {
 		return inferShape(in[0], p.Shape)
 	},
-	Forward: func(p reshapeParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p reshapeParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
-		y := outTensor(p.Out, x.Dtype(), p.Shape) // a scalar is gorgonia's special 0-d one
 		if x.Dtype() == tensor.Float32 {
 			copy(y.Float32s(), x.Float32s())
 		} else {
 			copy(y.Float64s(), x.Float64s())
 		}
-		return y, nil
+		return nil
 	},
 }
 

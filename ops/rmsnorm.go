@@ -82,10 +82,6 @@ func rmsArity(p rmsParams) int {
 	return 1
 }
 
-func newDenseLike(x *tensor.Dense, shape tensor.Shape) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(x.Dtype()))
-}
-
 var rmsDef = &Def[rmsParams]{
 	Name:  "RMSNorm",
 	Arity: Variadic,
@@ -99,9 +95,8 @@ var rmsDef = &Def[rmsParams]{
 		}
 		return x, nil
 	},
-	Forward: func(p rmsParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p rmsParams, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
-		y := newDenseLike(x, x.Shape())
 		rows, d := rmsRows(x.Shape())
 		var w *tensor.Dense
 		if p.Weight {
@@ -112,7 +107,7 @@ var rmsDef = &Def[rmsParams]{
 		} else {
 			rmsForward(elems[float64](x), optElems[float64](w), elems[float64](y), rows, d, p.Eps)
 		}
-		return y, nil
+		return nil
 	},
 	Backward: func(p rmsParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		grads := make([]*gorgonia.Node, len(in))
@@ -143,20 +138,19 @@ var rmsGradXDef = &Def[rmsParams]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p rmsParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p rmsParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, dy := in[0], in[len(in)-1]
 		var w *tensor.Dense
 		if p.Weight {
 			w = in[1]
 		}
-		dx := newDenseLike(x, x.Shape())
 		rows, d := rmsRows(x.Shape())
 		if x.Dtype() == tensor.Float32 {
 			rmsBackwardX(elems[float32](x), optElems[float32](w), elems[float32](dy), elems[float32](dx), rows, d, p.Eps)
 		} else {
 			rmsBackwardX(elems[float64](x), optElems[float64](w), elems[float64](dy), elems[float64](dx), rows, d, p.Eps)
 		}
-		return dx, nil
+		return nil
 	},
 }
 
@@ -173,17 +167,16 @@ var rmsGradWDef = &Def[rmsParams]{
 		}
 		return in[0][in[0].Dims()-1:], nil
 	},
-	Forward: func(p rmsParams, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p rmsParams, in []*tensor.Dense, dw *tensor.Dense) error {
 		x, dy := in[0], in[1]
 		s := x.Shape()
-		dw := newDenseLike(x, s[s.Dims()-1:])
 		rows, d := rmsRows(s)
 		if x.Dtype() == tensor.Float32 {
 			rmsBackwardW(elems[float32](x), elems[float32](dy), elems[float32](dw), rows, d, p.Eps)
 		} else {
 			rmsBackwardW(elems[float64](x), elems[float64](dy), elems[float64](dw), rows, d, p.Eps)
 		}
-		return dw, nil
+		return nil
 	},
 }
 

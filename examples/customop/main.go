@@ -43,8 +43,9 @@ var swishDef = &ops.Def[struct{}]{
 		}
 		return x, nil
 	},
-	Forward: func(_ struct{}, in []*tensor.Dense) (*tensor.Dense, error) {
-		return mapRows(in[0], in[1], nil, func(x, b, _ float64) float64 { return x * sigmoid(b*x) }), nil
+	Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
+		store(out, mapRows(in[0], in[1], nil, func(x, b, _ float64) float64 { return x * sigmoid(b*x) }))
+		return nil
 	},
 	// The backward is two more Defs, one per input: d/dx = σ + β·x·σ·(1-σ) and
 	// d/dβ = x²·σ·(1-σ), each times dy (d/dβ summed over the rows).
@@ -73,19 +74,21 @@ var swishGradDef = &ops.Def[swishGrad]{
 		}
 		return in[0], nil
 	},
-	Forward: func(p swishGrad, in []*tensor.Dense) (*tensor.Dense, error) {
+	Forward: func(p swishGrad, in []*tensor.Dense, out *tensor.Dense) error {
 		x, beta, dy := in[0], in[1], in[2]
 		if p.WRT == 0 {
-			return mapRows(x, beta, dy, func(x, b, g float64) float64 {
+			store(out, mapRows(x, beta, dy, func(x, b, g float64) float64 {
 				s := sigmoid(b * x)
 				return (s + b*x*s*(1-s)) * g
-			}), nil
+			}))
+			return nil
 		}
 		per := mapRows(x, beta, dy, func(x, b, g float64) float64 {
 			s := sigmoid(b * x)
 			return x * x * s * (1 - s) * g
 		})
-		return sumRows(per), nil
+		store(out, sumRows(per, x.Shape()[1]))
+		return nil
 	},
 }
 
@@ -240,8 +243,8 @@ func sigmoid(x float64) float64 {
 }
 
 // mapRows returns f(x[i][j], beta[j], dy[i][j]) (dy may be nil) for x of shape
-// (N, D), in x's dtype, computed in float64.
-func mapRows(x, beta, dy *tensor.Dense, f func(x, b, g float64) float64) *tensor.Dense {
+// (N, D), computed in float64.
+func mapRows(x, beta, dy *tensor.Dense, f func(x, b, g float64) float64) []float64 {
 	xs, bs, gs := float64s(x), float64s(beta), float64s(dy)
 	d := len(bs)
 	out := make([]float64, len(xs))
@@ -252,18 +255,16 @@ func mapRows(x, beta, dy *tensor.Dense, f func(x, b, g float64) float64) *tensor
 		}
 		out[i] = f(v, bs[i%d], g)
 	}
-	return like(x, x.Shape(), out)
+	return out
 }
 
-// sumRows returns the column sums of an (N, D) tensor, shape (D).
-func sumRows(t *tensor.Dense) *tensor.Dense {
-	vs := float64s(t)
-	d := t.Shape()[1]
+// sumRows returns the column sums of the (N, D) values vs, D values.
+func sumRows(vs []float64, d int) []float64 {
 	out := make([]float64, d)
 	for i, v := range vs {
 		out[i%d] += v
 	}
-	return like(t, tensor.Shape{d}, out)
+	return out
 }
 
 func float64s(t *tensor.Dense) []float64 {
@@ -281,16 +282,16 @@ func float64s(t *tensor.Dense) []float64 {
 	return t.Float64s()
 }
 
-// like returns vals as a new tensor of the given shape in t's dtype.
-func like(t *tensor.Dense, shape tensor.Shape, vals []float64) *tensor.Dense {
+// store writes vals into t (the op's output), rounding to t's dtype.
+func store(t *tensor.Dense, vals []float64) {
 	if t.Dtype() == tensor.Float32 {
-		f := make([]float32, len(vals))
+		f := t.Float32s()
 		for i, v := range vals {
 			f[i] = float32(v)
 		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+		return
 	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))
+	copy(t.Float64s(), vals)
 }
 
 func mean(v []float64) float64 {

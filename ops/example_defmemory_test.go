@@ -8,29 +8,25 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// doubleParams carry the node's output memory: a new Buffer per application.
-type doubleParams struct{ Out *ops.Buffer }
-
-var double = &ops.Def[doubleParams]{
+var double = &ops.Def[struct{}]{
 	Name:  "Double",
 	Arity: 1,
-	Shape: func(_ doubleParams, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
-	Forward: func(p doubleParams, in []*tensor.Dense) (*tensor.Dense, error) {
-		y := p.Out.Tensor(in[0].Dtype(), in[0].Shape()) // last run's values: overwrite all
+	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
+	Forward: func(_ struct{}, in []*tensor.Dense, y *tensor.Dense) error {
 		for i, v := range in[0].Float64s() {
 			y.Float64s()[i] = 2 * v
 		}
-		return y, nil
+		return nil
 	},
 }
 
-// A node whose op writes into an ops.Buffer reuses the same memory at every run of
-// its machine instead of allocating a new output.
-func ExampleBuffer() {
+// A Def's node owns its output memory: Forward writes into the same tensor memory at
+// every run of the machine instead of allocating a new output.
+func ExampleDef_outputMemory() {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(2), gorgonia.WithName("x"),
 		gorgonia.WithValue(tensor.New(tensor.WithBacking([]float64{1, 2}))))
-	y, err := double.Apply(doubleParams{Out: new(ops.Buffer)}, x)
+	y, err := double.Apply(struct{}{}, x)
 	if err != nil {
 		fmt.Println(err)
 		return
