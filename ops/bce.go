@@ -1,12 +1,8 @@
 package ops
 
 import (
-	"fmt"
-	"hash"
-	"io"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -42,77 +38,39 @@ func BCEWithLogits(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 	if !sameShape(ls, ts) {
 		return nil, errors.Errorf("ops: %s: logits have shape %v, targets %v, want the same", name, ls, ts)
 	}
-	return apply(name, bceOp{dims: ls.Dims()}, logits, targets)
+	return bceDef.Apply(struct{}{}, logits, targets)
 }
 
-// bceOp is the mean binary cross-entropy with logits of two dims-D tensors. dims is
-// needed only by Type.
-type bceOp struct{ dims int }
-
-var (
-	_ gorgonia.Op   = bceOp{}
-	_ gorgonia.SDOp = bceOp{}
-	_ gorgonia.Op   = bceGradOp{}
-)
-
-func (op bceOp) Arity() int { return 2 }
-
-func (op bceOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(tensorType(op.dims, a), tensorType(op.dims, a), a)
-}
-
-func (op bceOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if _, err := bceShapes(op, in); err != nil {
-		return nil, err
-	}
-	return tensor.ScalarShape(), nil
-}
-
-func (op bceOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	x, t, err := bceArgs(op, in)
-	if err != nil {
-		return nil, err
-	}
-	var loss float64
-	if x.Dtype() == tensor.Float32 {
-		loss = bceForward(elems[float32](x), elems[float32](t))
-	} else {
-		loss = bceForward(elems[float64](x), elems[float64](t))
-	}
-	return scalarOf(x.Dtype(), loss), nil
-}
-
-func (op bceOp) ReturnsPtr() bool      { return false }
-func (op bceOp) CallsExtern() bool     { return false }
-func (op bceOp) OverwritesInput() int  { return -1 }
-func (op bceOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op bceOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op bceOp) String() string {
-	return fmt.Sprintf("ops.BCEWithLogits{dims=%d, reduction=mean}", op.dims)
-}
-
-func (op bceOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := range d {
-		d[i] = i < 2
-	}
-	return d
-}
-
-func (op bceOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 2", op, len(inputs))
-	}
-	out := make(gorgonia.Nodes, 2)
-	for wrt := range out {
-		d, err := apply("BCEWithLogits backward", bceGradOp{dims: op.dims, wrt: wrt}, inputs[0], inputs[1], grad)
-		if err != nil {
-			return nil, err
+// bceDef is the mean binary cross-entropy with logits of two tensors of one shape.
+var bceDef = &Def[struct{}]{
+	Name:  "BCEWithLogits",
+	Arity: 2,
+	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) {
+		if !sameShape(in[0], in[1]) {
+			return nil, errors.Errorf("logits %v, targets %v, want the same shape", in[0], in[1])
 		}
-		out[wrt] = d
-	}
-	return out, nil
+		return tensor.ScalarShape(), nil
+	},
+	Forward: func(_ struct{}, in []*tensor.Dense, loss *tensor.Dense) error {
+		x, t := in[0], in[1]
+		if x.Dtype() == tensor.Float32 {
+			loss.Float32s()[0] = float32(bceForward(elems[float32](x), elems[float32](t)))
+		} else {
+			loss.Float64s()[0] = bceForward(elems[float64](x), elems[float64](t))
+		}
+		return nil
+	},
+	Backward: func(_ struct{}, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		out := make([]*gorgonia.Node, 2)
+		for wrt := range out {
+			d, err := bceGradDef.Apply(bceGrad{WRT: wrt}, in[0], in[1], dy)
+			if err != nil {
+				return nil, err
+			}
+			out[wrt] = d
+		}
+		return out, nil
+	},
 }
 
 // bceForward returns mean(max(x, 0) - x*t + log1p(exp(-|x|))).
@@ -125,58 +83,29 @@ func bceForward[T float](x, t []T) float64 {
 	return sum / float64(len(x))
 }
 
-// bceGradOp maps (logits, targets, dy) to the gradient of the mean BCE with respect
-// to input wrt: 0 (logits) or 1 (targets).
-type bceGradOp struct {
-	dims int
-	wrt  int
-}
+// bceGrad says which input bceGradDef differentiates: 0 (logits) or 1 (targets).
+type bceGrad struct{ WRT int }
 
-func (op bceGradOp) Arity() int { return 3 }
-
-func (op bceGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	t := tensorType(op.dims, a)
-	return hm.NewFnType(t, t, a, t)
-}
-
-func (op bceGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, err := bceShapes(op, in)
-	if err != nil {
-		return nil, err
-	}
-	return s.Clone(), nil
-}
-
-func (op bceGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	x, t, err := bceArgs(op, in)
-	if err != nil {
-		return nil, err
-	}
-	dy, err := scalarArg(op, in[2], 2)
-	if err != nil {
-		return nil, err
-	}
-	dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
-	if x.Dtype() == tensor.Float32 {
-		bceBackward(elems[float32](x), elems[float32](t), elems[float32](dx), dy, op.wrt)
-	} else {
-		bceBackward(elems[float64](x), elems[float64](t), elems[float64](dx), dy, op.wrt)
-	}
-	return dx, nil
-}
-
-func (op bceGradOp) ReturnsPtr() bool      { return false }
-func (op bceGradOp) CallsExtern() bool     { return false }
-func (op bceGradOp) OverwritesInput() int  { return -1 }
-func (op bceGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op bceGradOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op bceGradOp) String() string {
-	wrt := "logits"
-	if op.wrt != 0 {
-		wrt = "targets"
-	}
-	return fmt.Sprintf("ops.BCEWithLogitsGrad{dims=%d, reduction=mean, wrt=%s}", op.dims, wrt)
+// bceGradDef maps (logits, targets, dy) to the gradient of the mean BCE with respect to
+// input WRT.
+var bceGradDef = &Def[bceGrad]{
+	Name:  "BCEWithLogitsGrad",
+	Arity: 3,
+	Shape: func(_ bceGrad, in []tensor.Shape) (tensor.Shape, error) {
+		if !sameShape(in[0], in[1]) || !in[2].IsScalar() {
+			return nil, errors.Errorf("logits %v, targets %v, gradient %v, want one shape and a scalar", in[0], in[1], in[2])
+		}
+		return in[0], nil
+	},
+	Forward: func(p bceGrad, in []*tensor.Dense, dx *tensor.Dense) error {
+		x, t, dy := in[0], in[1], firstElem(in[2])
+		if x.Dtype() == tensor.Float32 {
+			bceBackward(elems[float32](x), elems[float32](t), elems[float32](dx), dy, p.WRT)
+		} else {
+			bceBackward(elems[float64](x), elems[float64](t), elems[float64](dx), dy, p.WRT)
+		}
+		return nil
+	},
 }
 
 // bceBackward writes (sigmoid(x) - t)/count*dy (wrt 0) or -x/count*dy (wrt 1).
@@ -213,37 +142,4 @@ func sameShape(a, b tensor.Shape) bool {
 		}
 	}
 	return true
-}
-
-// bceShapes checks the (logits, targets) shapes given to InferShape.
-func bceShapes(op gorgonia.Op, in []gorgonia.DimSizer) (tensor.Shape, error) {
-	x, err := shapeArg(op, in, 0)
-	if err != nil {
-		return nil, err
-	}
-	t, err := shapeArg(op, in, 1)
-	if err != nil {
-		return nil, err
-	}
-	if !sameShape(x, t) {
-		return nil, errors.Errorf("ops: %v: logits %v, targets %v, want the same shape", op, x, t)
-	}
-	return x, nil
-}
-
-// bceArgs checks the values given to Do and returns logits and targets.
-func bceArgs(op gorgonia.Op, in []gorgonia.Value) (x, t *tensor.Dense, err error) {
-	if err = checkArity(op, in); err != nil {
-		return nil, nil, err
-	}
-	if x, err = denseArg(op, in[0], 0); err != nil {
-		return nil, nil, err
-	}
-	if t, err = denseArg(op, in[1], 1); err != nil {
-		return nil, nil, err
-	}
-	if !sameShape(x.Shape(), t.Shape()) || x.Dtype() != t.Dtype() || x.Size() == 0 {
-		return nil, nil, errors.Errorf("ops: %v: logits %v %v, targets %v %v, want the same non-empty shape and dtype", op, x.Shape(), x.Dtype(), t.Shape(), t.Dtype())
-	}
-	return x, t, nil
 }

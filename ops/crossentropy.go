@@ -1,11 +1,8 @@
 package ops
 
 import (
-	"hash"
-	"io"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -40,67 +37,40 @@ func SoftmaxCrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) 
 	if ts.Dims() != 1 || ts[0] != ls[0] {
 		return nil, errors.Errorf("ops: %s: labels have shape %v, want (%d) for logits %v", name, ts, ls[0], ls)
 	}
-	return apply(name, sceOp{}, logits, labels)
+	return sceDef.Apply(struct{}{}, logits, labels)
 }
 
-// sceOp is the mean softmax cross-entropy of (logits (N, C), labels (N)).
-type sceOp struct{}
-
-var (
-	_ gorgonia.Op   = sceOp{}
-	_ gorgonia.SDOp = sceOp{}
-	_ gorgonia.Op   = sceGradOp{}
-)
-
-func (op sceOp) Arity() int { return 2 }
-
-func (op sceOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(tensorType(2, a), tensorType(1, a), a)
+// sceShape is the Shape rule of the loss and its gradient: logits (N, C), labels (N).
+func sceShape(in []tensor.Shape) error {
+	if in[0].Dims() != 2 || in[1].Dims() != 1 || in[1][0] != in[0][0] {
+		return errors.Errorf("logits %v, labels %v, want (N, C) and (N)", in[0], in[1])
+	}
+	return nil
 }
 
-func (op sceOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if _, _, err := sceShapes(op, in); err != nil {
-		return nil, err
-	}
-	return tensor.ScalarShape(), nil
-}
-
-func (op sceOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	x, t, err := sceArgs(op, in)
-	if err != nil {
-		return nil, err
-	}
-	var loss float64
-	if x.Dtype() == tensor.Float32 {
-		loss, err = sceForward(elems[float32](x), elems[float32](t), x.Shape()[1])
-	} else {
-		loss, err = sceForward(elems[float64](x), elems[float64](t), x.Shape()[1])
-	}
-	if err != nil {
-		return nil, errors.Wrapf(err, "ops: %v", op)
-	}
-	return scalarOf(x.Dtype(), loss), nil
-}
-
-func (op sceOp) ReturnsPtr() bool      { return false }
-func (op sceOp) CallsExtern() bool     { return false }
-func (op sceOp) OverwritesInput() int  { return -1 }
-func (op sceOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op sceOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op sceOp) String() string        { return "ops.SoftmaxCrossEntropy{reduction=mean}" }
-
-func (op sceOp) DiffWRT(inputs int) []bool { return diffFirst(inputs) }
-
-func (op sceOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 2", op, len(inputs))
-	}
-	dx, err := apply("SoftmaxCrossEntropy backward", sceGradOp{}, inputs[0], inputs[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Nodes{dx, nil}, nil
+// sceDef is the mean softmax cross-entropy of (logits (N, C), labels (N)).
+var sceDef = &Def[struct{}]{
+	Name:   "SoftmaxCrossEntropy",
+	Arity:  2,
+	NoGrad: []int{1},
+	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) {
+		return tensor.ScalarShape(), sceShape(in)
+	},
+	Forward: func(_ struct{}, in []*tensor.Dense, loss *tensor.Dense) error {
+		x, t := in[0], in[1]
+		if x.Dtype() == tensor.Float32 {
+			l, err := sceForward(elems[float32](x), elems[float32](t), x.Shape()[1])
+			loss.Float32s()[0] = float32(l)
+			return err
+		}
+		l, err := sceForward(elems[float64](x), elems[float64](t), x.Shape()[1])
+		loss.Float64s()[0] = l
+		return err
+	},
+	Backward: func(_ struct{}, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		dx, err := sceGradDef.Apply(struct{}{}, in[0], in[1], dy)
+		return []*gorgonia.Node{dx, nil}, err
+	},
 }
 
 // sceForward returns mean_n(logsumexp(x[n]) - x[n][label[n]]) for x viewed as (N, c).
@@ -118,51 +88,27 @@ func sceForward[T float](x, labels []T, c int) (float64, error) {
 	return sum / float64(len(labels)), nil
 }
 
-// sceGradOp maps (logits, labels, dy) to d loss/d logits = (softmax - onehot)/N * dy.
-type sceGradOp struct{}
-
-func (op sceGradOp) Arity() int { return 3 }
-
-func (op sceGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(tensorType(2, a), tensorType(1, a), a, tensorType(2, a))
+// sceGradDef maps (logits, labels, dy) to d loss/d logits = (softmax - onehot)/N * dy.
+var sceGradDef = &Def[struct{}]{
+	Name:  "SoftmaxCrossEntropyGrad",
+	Arity: 3,
+	Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) {
+		if err := sceShape(in); err != nil {
+			return nil, err
+		}
+		if !in[2].IsScalar() {
+			return nil, errors.Errorf("gradient %v, want a scalar", in[2])
+		}
+		return in[0], nil
+	},
+	Forward: func(_ struct{}, in []*tensor.Dense, dx *tensor.Dense) error {
+		x, t, dy := in[0], in[1], firstElem(in[2])
+		if x.Dtype() == tensor.Float32 {
+			return sceBackward(elems[float32](x), elems[float32](t), elems[float32](dx), x.Shape()[1], dy)
+		}
+		return sceBackward(elems[float64](x), elems[float64](t), elems[float64](dx), x.Shape()[1], dy)
+	},
 }
-
-func (op sceGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	ls, _, err := sceShapes(op, in)
-	if err != nil {
-		return nil, err
-	}
-	return ls.Clone(), nil
-}
-
-func (op sceGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	x, t, err := sceArgs(op, in)
-	if err != nil {
-		return nil, err
-	}
-	dy, err := scalarArg(op, in[2], 2)
-	if err != nil {
-		return nil, err
-	}
-	dx := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
-	if x.Dtype() == tensor.Float32 {
-		err = sceBackward(elems[float32](x), elems[float32](t), elems[float32](dx), x.Shape()[1], dy)
-	} else {
-		err = sceBackward(elems[float64](x), elems[float64](t), elems[float64](dx), x.Shape()[1], dy)
-	}
-	if err != nil {
-		return nil, errors.Wrapf(err, "ops: %v", op)
-	}
-	return dx, nil
-}
-
-func (op sceGradOp) ReturnsPtr() bool      { return false }
-func (op sceGradOp) CallsExtern() bool     { return false }
-func (op sceGradOp) OverwritesInput() int  { return -1 }
-func (op sceGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op sceGradOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op sceGradOp) String() string        { return "ops.SoftmaxCrossEntropyGrad{reduction=mean}" }
 
 // sceBackward writes dx = (softmax(x[n]) - onehot(label[n])) / N * dy.
 func sceBackward[T float](x, labels, dx []T, c int, dy float64) error {
@@ -192,36 +138,4 @@ func classIndex(v float64, n, c int) (int, error) {
 		return 0, errors.Errorf("label %v at row %d is not an integer class in [0, %d)", v, n, c)
 	}
 	return int(v), nil
-}
-
-// sceShapes checks the (logits, labels) shapes given to InferShape.
-func sceShapes(op gorgonia.Op, in []gorgonia.DimSizer) (logits, labels tensor.Shape, err error) {
-	if logits, err = shapeArg(op, in, 0); err != nil {
-		return nil, nil, err
-	}
-	if labels, err = shapeArg(op, in, 1); err != nil {
-		return nil, nil, err
-	}
-	if logits.Dims() != 2 || labels.Dims() != 1 || labels[0] != logits[0] {
-		return nil, nil, errors.Errorf("ops: %v: logits %v, labels %v, want (N, C) and (N)", op, logits, labels)
-	}
-	return logits, labels, nil
-}
-
-// sceArgs checks the values given to Do and returns logits and labels.
-func sceArgs(op gorgonia.Op, in []gorgonia.Value) (x, t *tensor.Dense, err error) {
-	if err = checkArity(op, in); err != nil {
-		return nil, nil, err
-	}
-	if x, err = denseArg(op, in[0], 0); err != nil {
-		return nil, nil, err
-	}
-	if t, err = denseArg(op, in[1], 1); err != nil {
-		return nil, nil, err
-	}
-	xs, ts := x.Shape(), t.Shape()
-	if xs.Dims() != 2 || ts.Dims() != 1 || ts[0] != xs[0] || x.Dtype() != t.Dtype() {
-		return nil, nil, errors.Errorf("ops: %v: logits %v %v, labels %v %v, want (N, C) and (N) of one dtype", op, xs, x.Dtype(), ts, t.Dtype())
-	}
-	return x, t, nil
 }

@@ -101,7 +101,7 @@ func TestSoftmaxCrossEntropyBadLabels(t *testing.T) {
 						l := newInput(g, dt, "labels", []int{2}, c.labels)
 						if backward {
 							dy := newInput(g, dt, "dy", nil, []float64{1})
-							y, err := gorgonia.ApplyOp(sceGradOp{}, x, l, dy)
+							y, err := sceGradDef.Apply(struct{}{}, x, l, dy)
 							return []*gorgonia.Node{y}, err
 						}
 						y, err := SoftmaxCrossEntropy(x, l)

@@ -21,26 +21,6 @@ func (op reluGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (go
 	return nil, notDifferentiable(op)
 }
 
-func (op linearInputGradOp) DiffWRT(inputs int) []bool { return noDiff(inputs) }
-func (op linearInputGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, notDifferentiable(op)
-}
-
-func (op linearWeightGradOp) DiffWRT(inputs int) []bool { return noDiff(inputs) }
-func (op linearWeightGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, notDifferentiable(op)
-}
-
-func (op biasGradOp) DiffWRT(inputs int) []bool { return noDiff(inputs) }
-func (op biasGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, notDifferentiable(op)
-}
-
-func (op softmaxGradOp) DiffWRT(inputs int) []bool { return noDiff(inputs) }
-func (op softmaxGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, notDifferentiable(op)
-}
-
 func (op bnGradOp) DiffWRT(inputs int) []bool { return noDiff(inputs) }
 func (op bnGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return nil, notDifferentiable(op)

@@ -12,8 +12,9 @@ import (
 // differentiates no input and whose SymDiff is an error, and a second-order Grad
 // through ReLU's and BatchNorm's gradients is an error, not a panic.
 func TestBackwardOpsNotDifferentiable(t *testing.T) {
-	for _, op := range []gorgonia.SDOp{reluGradOp{}, linearInputGradOp{}, linearWeightGradOp{}, biasGradOp{},
-		softmaxGradOp{}, bnGradOp{}, bnPartOp{}} {
+	for _, op := range []gorgonia.SDOp{reluGradOp{}, &defOp[struct{}]{def: linearInputGradDef},
+		&defOp[struct{}]{def: linearWeightGradDef}, &defOp[struct{}]{def: biasGradDef},
+		&defOp[softmaxParams]{def: softmaxGradDef}, bnGradOp{}, bnPartOp{}} {
 		for _, d := range op.DiffWRT(3) {
 			if d {
 				t.Errorf("%T.DiffWRT(3) = %v, want all false", op, op.DiffWRT(3))

@@ -270,11 +270,9 @@ func IsReLU(n *gorgonia.Node) bool {
 	if n == nil {
 		return false
 	}
-	switch op := n.Op().(type) {
-	case reluOp:
+	if _, ok := n.Op().(reluOp); ok {
 		return true
-	case linearOp:
-		return op.relu
 	}
-	return false
+	p, _, ok := linearDef.Of(n)
+	return ok && p.ReLU
 }

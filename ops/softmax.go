@@ -1,12 +1,8 @@
 package ops
 
 import (
-	"fmt"
-	"hash"
-	"io"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -35,8 +31,10 @@ func LogSoftmax(x *gorgonia.Node, axis int) (*gorgonia.Node, error) {
 }
 
 func newSoftmax(x *gorgonia.Node, axis int, log bool) (*gorgonia.Node, error) {
-	op := softmaxOp{log: log}
-	name := op.name()
+	name := "Softmax"
+	if log {
+		name = "LogSoftmax"
+	}
 	if err := checkFloat(name, "x", x); err != nil {
 		return nil, err
 	}
@@ -48,86 +46,38 @@ func newSoftmax(x *gorgonia.Node, axis int, log bool) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	op.axis = a
-	return apply(name, op, x)
+	return softmaxDef.Apply(softmaxParams{Axis: a, Log: log}, x)
 }
 
-// softmaxOp is Softmax or LogSoftmax along axis (normalised to >= 0).
-type softmaxOp struct {
-	axis int
-	log  bool
+// softmaxParams select Softmax or LogSoftmax along Axis (normalised to >= 0).
+type softmaxParams struct {
+	Axis int
+	Log  bool
 }
 
-var (
-	_ gorgonia.Op   = softmaxOp{}
-	_ gorgonia.SDOp = softmaxOp{}
-	_ gorgonia.Op   = softmaxGradOp{}
-)
-
-func (op softmaxOp) name() string {
-	if op.log {
-		return "LogSoftmax"
-	}
-	return "Softmax"
-}
-
-func (op softmaxOp) Arity() int { return 1 }
-
-func (op softmaxOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
-
-func (op softmaxOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, err := shapeArg(op, in, 0)
-	if err != nil {
-		return nil, err
-	}
-	if op.axis >= s.Dims() {
-		return nil, errors.Errorf("ops: %v: input shape %v has no axis %d", op, s, op.axis)
-	}
-	return s.Clone(), nil
-}
-
-func (op softmaxOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity(op, in); err != nil {
-		return nil, err
-	}
-	x, err := denseArg(op, in[0], 0)
-	if err != nil {
-		return nil, err
-	}
-	if op.axis >= x.Dims() {
-		return nil, errors.Errorf("ops: %v: input shape %v has no axis %d", op, x.Shape(), op.axis)
-	}
-	outer, n, inner := splitAxis(x.Shape(), op.axis)
-	y := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
-	if x.Dtype() == tensor.Float32 {
-		softmaxForward(elems[float32](x), elems[float32](y), outer, n, inner, op.log)
-	} else {
-		softmaxForward(elems[float64](x), elems[float64](y), outer, n, inner, op.log)
-	}
-	return y, nil
-}
-
-func (op softmaxOp) ReturnsPtr() bool      { return false }
-func (op softmaxOp) CallsExtern() bool     { return false }
-func (op softmaxOp) OverwritesInput() int  { return -1 }
-func (op softmaxOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op softmaxOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op softmaxOp) String() string        { return fmt.Sprintf("ops.%s{axis=%d}", op.name(), op.axis) }
-
-func (op softmaxOp) DiffWRT(inputs int) []bool { return diffFirst(inputs) }
-
-func (op softmaxOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 1 {
-		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 1", op, len(inputs))
-	}
-	dx, err := apply(op.name()+" backward", softmaxGradOp(op), output, grad)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Nodes{dx}, nil
+var softmaxDef = &Def[softmaxParams]{
+	Name:  "Softmax",
+	Arity: 1,
+	Shape: func(p softmaxParams, in []tensor.Shape) (tensor.Shape, error) {
+		if p.Axis >= in[0].Dims() {
+			return nil, errors.Errorf("input shape %v has no axis %d", in[0], p.Axis)
+		}
+		return in[0], nil
+	},
+	Forward: func(p softmaxParams, in []*tensor.Dense, y *tensor.Dense) error {
+		x := in[0]
+		outer, n, inner := splitAxis(x.Shape(), p.Axis)
+		if x.Dtype() == tensor.Float32 {
+			softmaxForward(elems[float32](x), elems[float32](y), outer, n, inner, p.Log)
+		} else {
+			softmaxForward(elems[float64](x), elems[float64](y), outer, n, inner, p.Log)
+		}
+		return nil
+	},
+	Backward: func(p softmaxParams, _ []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		dx, err := softmaxGradDef.Apply(p, y, dy)
+		return []*gorgonia.Node{dx}, err
+	},
 }
 
 // softmaxForward writes softmax (or log-softmax) of x into y, x and y viewed as
@@ -149,68 +99,30 @@ func softmaxForward[T float](x, y []T, outer, n, inner int, log bool) {
 	}
 }
 
-// softmaxGradOp maps (y, dy) to dx for the softmaxOp with the same fields, y being
-// that op's output. It has no derivative of its own (gradflow offers no second
-// order gradients).
-type softmaxGradOp softmaxOp
-
-func (op softmaxGradOp) Arity() int { return 2 }
-
-func (op softmaxGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
-
-func (op softmaxGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	y, err := shapeArg(op, in, 0)
-	if err != nil {
-		return nil, err
-	}
-	dy, err := shapeArg(op, in, 1)
-	if err != nil {
-		return nil, err
-	}
-	if !y.Eq(dy) {
-		return nil, errors.Errorf("ops: %v: output shape %v, gradient shape %v, want equal", op, y, dy)
-	}
-	return y.Clone(), nil
-}
-
-func (op softmaxGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	if err := checkArity(op, in); err != nil {
-		return nil, err
-	}
-	y, err := denseArg(op, in[0], 0)
-	if err != nil {
-		return nil, err
-	}
-	dy, err := denseArg(op, in[1], 1)
-	if err != nil {
-		return nil, err
-	}
-	if !y.Shape().Eq(dy.Shape()) || y.Dtype() != dy.Dtype() {
-		return nil, errors.Errorf("ops: %v: output %v %v, gradient %v %v, want the same shape and dtype", op, y.Shape(), y.Dtype(), dy.Shape(), dy.Dtype())
-	}
-	if op.axis >= y.Dims() {
-		return nil, errors.Errorf("ops: %v: input shape %v has no axis %d", op, y.Shape(), op.axis)
-	}
-	outer, n, inner := splitAxis(y.Shape(), op.axis)
-	dx := tensor.New(tensor.WithShape(y.Shape().Clone()...), tensor.Of(y.Dtype()))
-	if y.Dtype() == tensor.Float32 {
-		softmaxBackward(elems[float32](y), elems[float32](dy), elems[float32](dx), outer, n, inner, op.log)
-	} else {
-		softmaxBackward(elems[float64](y), elems[float64](dy), elems[float64](dx), outer, n, inner, op.log)
-	}
-	return dx, nil
-}
-
-func (op softmaxGradOp) ReturnsPtr() bool      { return false }
-func (op softmaxGradOp) CallsExtern() bool     { return false }
-func (op softmaxGradOp) OverwritesInput() int  { return -1 }
-func (op softmaxGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op softmaxGradOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op softmaxGradOp) String() string {
-	return fmt.Sprintf("ops.%sGrad{axis=%d}", softmaxOp(op).name(), op.axis)
+// softmaxGradDef maps (y, dy) to dx for the softmax with the same parameters, y being
+// its output.
+var softmaxGradDef = &Def[softmaxParams]{
+	Name:  "SoftmaxGrad",
+	Arity: 2,
+	Shape: func(p softmaxParams, in []tensor.Shape) (tensor.Shape, error) {
+		if !in[0].Eq(in[1]) {
+			return nil, errors.Errorf("output shape %v, gradient shape %v, want equal", in[0], in[1])
+		}
+		if p.Axis >= in[0].Dims() {
+			return nil, errors.Errorf("input shape %v has no axis %d", in[0], p.Axis)
+		}
+		return in[0], nil
+	},
+	Forward: func(p softmaxParams, in []*tensor.Dense, dx *tensor.Dense) error {
+		y, dy := in[0], in[1]
+		outer, n, inner := splitAxis(y.Shape(), p.Axis)
+		if y.Dtype() == tensor.Float32 {
+			softmaxBackward(elems[float32](y), elems[float32](dy), elems[float32](dx), outer, n, inner, p.Log)
+		} else {
+			softmaxBackward(elems[float64](y), elems[float64](dy), elems[float64](dx), outer, n, inner, p.Log)
+		}
+		return nil
+	},
 }
 
 // softmaxBackward writes dx from the forward output y and the incoming gradient dy:
@@ -241,16 +153,7 @@ func softmaxBackward[T float](y, dy, dx []T, outer, n, inner int, log bool) {
 	}
 }
 
-// diffFirst is DiffWRT for ops differentiable in their first input only.
 // noDiff is DiffWRT for a backward op: no input is differentiated (gradflow has no
 // second-order gradients), so gorgonia.Grad through it stops with an error rather than
 // a panic in gorgonia's analysis.
 func noDiff(inputs int) []bool { return make([]bool, inputs) }
-
-func diffFirst(inputs int) []bool {
-	d := make([]bool, inputs)
-	if inputs > 0 {
-		d[0] = true
-	}
-	return d
-}

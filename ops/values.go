@@ -94,25 +94,6 @@ func elems[T float](d *tensor.Dense) []T {
 	return d.Data().([]T)[:d.Size()]
 }
 
-// scalarArg returns the value of a scalar Value (the incoming gradient of a scalar
-// loss): a gorgonia F64/F32 or a one-element tensor.
-func scalarArg(op gorgonia.Op, v gorgonia.Value, i int) (float64, error) {
-	if v.Size() != 1 && !v.Shape().IsScalar() {
-		return 0, errors.Errorf("ops: %v: input %d has shape %v, want a scalar", op, i, v.Shape())
-	}
-	switch d := v.Data().(type) {
-	case float64:
-		return d, nil
-	case float32:
-		return float64(d), nil
-	case []float64:
-		return d[0], nil
-	case []float32:
-		return float64(d[0]), nil
-	}
-	return 0, errors.Errorf("ops: %v: input %d holds %T, want float32 or float64", op, i, v.Data())
-}
-
 // scalarOf returns v as a gorgonia scalar of dtype dt.
 func scalarOf(dt tensor.Dtype, v float64) gorgonia.Value {
 	if dt == tensor.Float32 {
