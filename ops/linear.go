@@ -12,9 +12,9 @@ import (
 // It replaces gorgonia.Mul followed by gorgonia.BroadcastAdd for speed. That pair is
 // two forward nodes and two outputs (the product, then the sum), and its backward
 // builds the bias gradient from a broadcast-reduction node. Here the forward is one
-// GEMM (the BLAS gorgonia's tensor package uses: tensor.WhichBLAS) followed by one pass
-// that adds the bias; its values are bit for bit those of Mul then BroadcastAdd (the
-// same GEMM call, then the same float additions). The backward is three nodes,
+// GEMM (gradflow's ops/blas, the one graph installs into gorgonia) followed by one pass
+// that adds the bias; its values are bit for bit those of Mul then BroadcastAdd with
+// that BLAS (the same GEMM call, then the same float additions). The backward is three nodes,
 // dx = dy·wᵀ and dw = xᵀ·dy, each one GEMM with a transposed operand passed as a flag
 // (no transpose is materialised), and db, the column sums of dy (accumulated row by
 // row in the dtype, as gorgonia's reduction does).

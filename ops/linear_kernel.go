@@ -1,29 +1,30 @@
 package ops
 
 import (
-	"gonum.org/v1/gonum/blas"
-	"gorgonia.org/tensor"
+	"github.com/gradflow/gradflow/ops/blas"
+	gblas "gonum.org/v1/gonum/blas"
 )
 
 // gemmFunc is C (m, n) = op(A)·op(B) + beta·C for row-major matrices, op a transpose
 // when tA or tB is set: sgemm or dgemm.
 type gemmFunc[T float] func(tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
-// sgemm and dgemm call the BLAS that gorgonia's tensor package uses (tensor.WhichBLAS:
-// gonum's, or the one graph installs, gradflow's ops/blas), as gorgonia.Mul does.
+// sgemm and dgemm are gradflow's GEMM (ops/blas), called directly: gradflow's kernels
+// do not depend on which BLAS gorgonia uses for its own ops (graph installs ops/blas
+// there too, by default).
 func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	tensor.WhichBLAS().Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	blas.Implementation{}.Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
 func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	tensor.WhichBLAS().Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+	blas.Implementation{}.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
-func trans(t bool) blas.Transpose {
+func trans(t bool) gblas.Transpose {
 	if t {
-		return blas.Trans
+		return gblas.Trans
 	}
-	return blas.NoTrans
+	return gblas.NoTrans
 }
 
 // linearForward writes x·w (+ b), rectified if relu, into y: x is (n, k), w (k, m), b
