@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"github.com/gradflow/gradflow/ops/blas"
 	"math"
 	"strings"
 	"testing"
@@ -111,8 +112,12 @@ func nudgeLinear(x, w, b []float64, n, in, out int, bias bool) {
 }
 
 // TestLinearBitIdenticalToComposition: the fused op's output and its gradients equal
-// those of gorgonia.Mul, gorgonia.BroadcastAdd (and ReLU) bit for bit.
+// those of gorgonia.Mul, gorgonia.BroadcastAdd (and ReLU) with the same BLAS bit for bit.
 func TestLinearBitIdenticalToComposition(t *testing.T) {
+	// Linear calls ops/blas; so must gorgonia's Mul here (graph installs it into
+	// gorgonia by default, but this package's tests do not import graph).
+	prev := blas.Install()
+	defer gorgonia.Use(prev)
 	for _, dt := range dtypes {
 		for _, sh := range append(linearShapes, [3]int{128, 784, 512}, [3]int{33, 70, 257}) {
 			for _, bias := range []bool{true, false} {
