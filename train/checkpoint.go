@@ -16,12 +16,13 @@ import (
 	"github.com/gradflow/gradflow/graph"
 )
 
-// Checkpoints are safetensors files (see WriteTensors). Params are stored under their
-// own names, so other tools read a model's weights as a state dict; the optimizer's
-// buffers are stored as "optimizer/<param>/<buffer>"; the rest of the training state
-// is JSON in the metadata entry "gradflow.trainer".
+// Checkpoints are safetensors files (see graph.WriteTensors). Params are stored under
+// their own names, so other tools read a model's weights as a state dict and
+// graph.LoadParams loads them; the optimizer's buffers are stored as
+// "optimizer/<param>/<buffer>" (graph.OptimizerPrefix, which graph's loaders skip);
+// the rest of the training state is JSON in the metadata entry "gradflow.trainer".
+// The keys "format" and "gradflow.kind" are those graph.SaveParams writes.
 const (
-	optimPrefix    = "optimizer/"
 	metaFormat     = "format"
 	metaFormatName = "gradflow"
 	metaKind       = "gradflow.kind"
@@ -92,7 +93,7 @@ type CheckpointState interface {
 func (t *Trainer) SaveCheckpoint(path string) error {
 	tensors := map[string]*tensor.Dense{}
 	for _, p := range t.params {
-		if strings.HasPrefix(p.Name(), optimPrefix) {
+		if strings.HasPrefix(p.Name(), graph.OptimizerPrefix) {
 			return errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
 		}
 		tensors[p.Name()] = p.Value()
@@ -103,7 +104,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		for name, ps := range so.State() {
 			st.OptimizerSteps[name] = ps.Steps
 			for slot, d := range ps.Slots {
-				tensors[optimPrefix+name+"/"+slot] = d
+				tensors[graph.OptimizerPrefix+name+"/"+slot] = d
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		return errors.Wrap(err, "train: SaveCheckpoint")
 	}
 	meta := map[string]string{metaFormat: metaFormatName, metaKind: "checkpoint", metaTrainer: string(js)}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return WriteTensors(w, tensors, meta) }); err != nil {
+	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
 		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
 	}
 	return nil
@@ -147,7 +148,7 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 // identical to the uninterrupted one.)
 //
 // To fine-tune from a checkpoint's weights without its training state, use
-// LoadParams with Partial or Select.
+// graph.LoadParams with graph.Partial or graph.Select.
 func (t *Trainer) LoadCheckpoint(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -160,13 +161,13 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 }
 
 func (t *Trainer) loadCheckpoint(b []byte) error {
-	f, err := parseSafetensors(b)
+	tensors, meta, err := graph.ReadTensors(b)
 	if err != nil {
 		return err
 	}
-	raw, ok := f.meta[metaTrainer]
+	raw, ok := meta[metaTrainer]
 	if !ok {
-		return errors.Errorf("no %q metadata: not a gradflow checkpoint (LoadParams reads weights alone)", metaTrainer)
+		return errors.Errorf("no %q metadata: not a gradflow checkpoint (graph.LoadParams reads weights alone)", metaTrainer)
 	}
 	var st trainerState
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
@@ -175,8 +176,7 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	if st.Version != 1 {
 		return errors.Errorf("checkpoint version %d, want 1", st.Version)
 	}
-	plan, err := planLoad(f, t.params, loadConfig{})
-	if err != nil {
+	if err := graph.CheckParams(t.params, tensors); err != nil {
 		return err
 	}
 	// The optimizer's state, grouped by param and buffer.
@@ -184,8 +184,8 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	for name, steps := range st.OptimizerSteps {
 		state[name] = ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
 	}
-	for _, name := range slices.Sorted(maps.Keys(f.entries)) {
-		rest, ok := strings.CutPrefix(name, optimPrefix)
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
+		rest, ok := strings.CutPrefix(name, graph.OptimizerPrefix)
 		if !ok {
 			continue
 		}
@@ -197,7 +197,7 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		if !ok {
 			return errors.Errorf("optimizer tensor %q: param %q has no step count in the metadata", name, rest[:i])
 		}
-		ps.Slots[rest[i+1:]] = f.decode(name)
+		ps.Slots[rest[i+1:]] = tensors[name]
 	}
 	restoreOptimizer := func() error { return nil }
 	if so, ok := t.opt.(StatefulOptimizer); ok {
@@ -240,10 +240,12 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		}
 	}
 	// Everything checked: commit.
+	if err := graph.SetParams(t.params, tensors); err != nil {
+		return err // unreachable: CheckParams passed
+	}
 	if err := restoreOptimizer(); err != nil {
 		return err // unreachable: the same state fitted the probe
 	}
-	plan.apply()
 	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
 	t.opt.SetLR(st.LR)
 	*t.pcg = *pcg

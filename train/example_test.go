@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -176,24 +175,4 @@ func ExampleRMSProp() {
 	// Output:
 	// RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0.9, centered=false)
 	// |w| < 0.01: true
-}
-
-// A strict load reports every problem at once.
-func ExampleLoadParams() {
-	dir, _ := os.MkdirTemp("", "gradflow")
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "weights.safetensors")
-	s := graph.NewScope(graph.Float32)
-	w, _ := s.Param("w", graph.Weight, []int{2, 3}, graph.Ones{})
-	b, _ := s.Param("b", graph.Bias, []int{3}, graph.Zeros{})
-	if err := train.SaveParams(path, []*graph.Param{w, b}, nil); err != nil {
-		panic(err)
-	}
-	s2 := graph.NewScope(graph.Float32)
-	w2, _ := s2.Param("w", graph.Weight, []int{3, 2}, graph.Zeros{})
-	head, _ := s2.Param("head", graph.Weight, []int{3}, graph.Zeros{})
-	err := train.LoadParams(path, []*graph.Param{w2, head})
-	fmt.Println(strings.TrimPrefix(err.Error(), "train: LoadParams "+path+": "))
-	// Output:
-	// params do not fit: missing from the file: ["head"]; not in the model: ["b"]; shapes differ: "w": file has F32 [2 3], model has float32 [3 2]
 }

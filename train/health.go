@@ -225,7 +225,7 @@ func (h *HealthMonitor) writeCSV() error {
 		return errors.Wrap(err, "train: HealthMonitor")
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	err := writeFileAtomic(filepath.Join(h.Dir, "health.csv"), func(w io.Writer) error {
+	err := graph.WriteFileAtomic(filepath.Join(h.Dir, "health.csv"), func(w io.Writer) error {
 		fmt.Fprintln(w, "epoch,layer,param,kind,mean,std,norm,grad_mean,grad_std,grad_norm,update_ratio")
 		for _, r := range h.Records {
 			fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r.Epoch, r.Layer, r.Param, r.Kind,
@@ -234,7 +234,7 @@ func (h *HealthMonitor) writeCSV() error {
 		return nil
 	})
 	if err == nil && len(h.Dead) > 0 {
-		err = writeFileAtomic(filepath.Join(h.Dir, "dead_relu.csv"), func(w io.Writer) error {
+		err = graph.WriteFileAtomic(filepath.Join(h.Dir, "dead_relu.csv"), func(w io.Writer) error {
 			fmt.Fprintln(w, "epoch,layer,units,dead,fraction")
 			for _, d := range h.Dead {
 				fmt.Fprintf(w, "%d,%s,%d,%d,%s\n", d.Epoch, d.Layer, d.Units, d.Dead, f(d.Fraction()))

@@ -14,6 +14,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gradflow/gradflow/graph"
 )
 
 // series is one named line of a plot.
@@ -75,7 +77,7 @@ func savePlots(path string, plots []*plot.Plot) error {
 	for i, p := range plots {
 		p.Draw(canvases[i][0])
 	}
-	err := writeFileAtomic(path, func(f io.Writer) error {
+	err := graph.WriteFileAtomic(path, func(f io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(f)
 		return err
 	})
