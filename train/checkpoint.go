@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // Checkpoints are safetensors files (see graph.WriteTensors). Params are stored under
@@ -100,7 +101,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}
 	st := trainerState{Version: 1, Epoch: t.epoch, Step: t.step, ScheduleStep: t.schedStep, LR: t.opt.LR(),
 		Optimizer: t.opt.String(), OptimizerSteps: map[string]int{}, Config: recordConfig(t.cfg)}
-	if so, ok := t.opt.(StatefulOptimizer); ok {
+	if so, ok := t.opt.(optim.Stateful); ok {
 		for name, ps := range so.State() {
 			st.OptimizerSteps[name] = ps.Steps
 			for slot, d := range ps.Slots {
@@ -180,9 +181,9 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		return err
 	}
 	// The optimizer's state, grouped by param and buffer.
-	state := map[string]ParamState{}
+	state := map[string]optim.ParamState{}
 	for name, steps := range st.OptimizerSteps {
-		state[name] = ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
+		state[name] = optim.ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
 	}
 	for _, name := range slices.Sorted(maps.Keys(tensors)) {
 		rest, ok := strings.CutPrefix(name, graph.OptimizerPrefix)
@@ -200,17 +201,15 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		ps.Slots[rest[i+1:]] = tensors[name]
 	}
 	restoreOptimizer := func() error { return nil }
-	if so, ok := t.opt.(StatefulOptimizer); ok {
+	if so, ok := t.opt.(optim.Stateful); ok {
 		// Check against a fresh optimizer of the same configuration first, so that
 		// a mismatch leaves this one untouched.
 		probe, err := t.cfg.Optimizer.NewOptimizer()
 		if err != nil {
 			return err
 		}
-		if g, ok := probe.(*groupOptimizer); ok {
-			g.assign(t.params)
-		}
-		if err := probe.(StatefulOptimizer).SetState(state); err != nil {
+		optim.AssignGroups(probe, t.params)
+		if err := probe.(optim.Stateful).SetState(state); err != nil {
 			return errors.Wrap(err, "optimizer state does not fit this optimizer")
 		}
 		for name, ps := range state {
@@ -273,7 +272,7 @@ func (r *ReduceLROnPlateau) SaveState() (json.RawMessage, error) {
 
 // LoadState restores the plateau's counters (CheckpointState).
 func (r *ReduceLROnPlateau) LoadState(raw json.RawMessage) error {
-	var s PlateauState
+	var s optim.PlateauState
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
 	}

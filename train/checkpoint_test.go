@@ -10,6 +10,7 @@ import (
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // blobTrainer returns a fresh model and trainer for the blobs data.
@@ -56,11 +57,11 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		name string
 		cfg  train.Config
 	}{
-		{"adam", train.Config{Optimizer: train.Adam{LR: 0.01}}},
-		{"adamw-onecycle-accumulate", train.Config{Optimizer: train.AdamW{LR: 0.01, WeightDecay: 0.01},
-			Schedule: train.OneCycleLR{TotalSteps: 40}, ScheduleEvery: train.EveryStep, Accumulate: 2, ClipNorm: 1}},
-		{"sgd-step-schedule", train.Config{Optimizer: train.SGD{LR: 0.1, Momentum: 0.9}, Schedule: train.StepLR{StepSize: 1, Gamma: 0.5}}},
-		{"rmsprop-groups", train.Config{Optimizer: train.NoWeightDecay(train.RMSProp{LR: 0.01, WeightDecay: 0.1, Momentum: 0.5}, train.ByKind(graph.Bias))}},
+		{"adam", train.Config{Optimizer: optim.Adam{LR: 0.01}}},
+		{"adamw-onecycle-accumulate", train.Config{Optimizer: optim.AdamW{LR: 0.01, WeightDecay: 0.01},
+			Schedule: optim.OneCycleLR{TotalSteps: 40}, ScheduleEvery: train.EveryStep, Accumulate: 2, ClipNorm: 1}},
+		{"sgd-step-schedule", train.Config{Optimizer: optim.SGD{LR: 0.1, Momentum: 0.9}, Schedule: optim.StepLR{StepSize: 1, Gamma: 0.5}}},
+		{"rmsprop-groups", train.Config{Optimizer: optim.NoWeightDecay(optim.RMSProp{LR: 0.01, WeightDecay: 0.1, Momentum: 0.5}, optim.ByKind(graph.Bias))}},
 	}
 	for _, c := range configs {
 		for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
@@ -156,7 +157,7 @@ func TestLoadCorrupt(t *testing.T) {
 		t.Errorf("other model: err = %v", err)
 	}
 	// A checkpoint of another optimizer.
-	_, tr4 := blobTrainer(t, graph.Float32, 1, train.Config{Optimizer: train.SGD{LR: 0.1, Momentum: 0.9}})
+	_, tr4 := blobTrainer(t, graph.Float32, 1, train.Config{Optimizer: optim.SGD{LR: 0.1, Momentum: 0.9}})
 	if err := tr4.LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), "optimizer state") {
 		t.Errorf("other optimizer: err = %v", err)
 	}

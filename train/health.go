@@ -143,7 +143,13 @@ func stats(x []float64) (mean, std, norm float64) {
 }
 
 func (h *HealthMonitor) OnEpochEnd(s *Status) error {
-	vanish, explode := orDefault(h.Vanishing, 1e-7), orDefault(h.Exploding, 1e3)
+	vanish, explode := h.Vanishing, h.Exploding
+	if vanish == 0 {
+		vanish = 1e-7
+	}
+	if explode == 0 {
+		explode = 1e3
+	}
 	var vals, grads []float64
 	for _, p := range s.Trainer.params {
 		if p.Kind() == graph.State {
