@@ -32,14 +32,20 @@ import (
 //
 // A gradient norm below Vanishing or above Exploding adds a warning naming the layer
 // and the param (written to Warn and kept in Warnings). With Dir set, the records
-// are written to Dir/health.csv and Dir/dead_relu.csv after every epoch and plotted
-// to Dir/health_*.png at the end of training.
+// are written to Dir/health.csv and Dir/dead_relu.csv after every epoch and, if Plot
+// is set, drawn into Dir at the end of training: with Plot: plot.Health (package
+// train/plot), as Dir/health_*.png. train itself draws nothing, so that importing it
+// pulls in no plotting library.
 type HealthMonitor struct {
 	Dir       string
 	Vanishing float64   // gradient-norm threshold; 0 means 1e-7
 	Exploding float64   // gradient-norm threshold; 0 means 1e3
 	Warn      io.Writer // nil means the trainer's Progress writer, unless it is silent
 	ProbeSize int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
+	// Plot, if set, is called at the end of training with the monitor and Dir, when
+	// Dir is set and records were taken; its error stops Fit. plot.Health draws
+	// the records as PNG.
+	Plot func(h *HealthMonitor, dir string) error
 
 	NopCallback
 	Records  []HealthRecord
@@ -219,10 +225,10 @@ func (h *HealthMonitor) warn(s *Status, msg string) {
 }
 
 func (h *HealthMonitor) OnTrainEnd(s *Status) error {
-	if h.Dir == "" || len(h.Records) == 0 {
+	if h.Plot == nil || h.Dir == "" || len(h.Records) == 0 {
 		return nil
 	}
-	return h.WritePlots(h.Dir)
+	return h.Plot(h, h.Dir)
 }
 
 // writeCSV rewrites Dir/health.csv and Dir/dead_relu.csv with every record so far.
