@@ -9,6 +9,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -77,7 +78,7 @@ func mlpFLOPs(sizes []int, batch int) float64 {
 type gradflowModel struct {
 	model   *nn.Sequential
 	machine *graph.Machine
-	opt     train.Optimizer
+	opt     optim.Optimizer
 	params  []*graph.Param
 	feeds   graph.Feeds
 }
@@ -112,7 +113,7 @@ func newGradflowModel(env *Env, dt graph.DType, items []any, loss nn.Loss, xbuf,
 	if err != nil {
 		return nil, err
 	}
-	opt, err := train.Adam{LR: lr}.NewOptimizer()
+	opt, err := optim.Adam{LR: lr}.NewOptimizer()
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func mlpItems() []any {
 }
 
 // mlpGradflow is gradflow's MLP: nn.Sequential of nn.Linear and nn.ReLU, fused softmax
-// cross-entropy, train.Adam, batches gathered with data.Dataset.Batch.
+// cross-entropy, optim.Adam, batches gathered with data.Dataset.Batch.
 func mlpGradflow(dt graph.DType) Setup {
 	return func(env *Env) (*Instance, error) {
 		trainSet, testSet, err := env.MNIST(dt)

@@ -1,5 +1,5 @@
-// Package graph holds the core of gradflow: parameters, scopes, traced graphs and
-// compiled machines.
+// Package graph holds the core of gradflow: parameters, scopes, traced graphs,
+// compiled machines, and saving and loading weights.
 //
 // A model's knowledge lives in Params (weights, biases and state such as BatchNorm
 // running statistics). A Param owns its value tensor and its gradient tensor, and it
@@ -17,6 +17,14 @@
 // Machine whose Run resets the tape, feeds the inputs, and writes each Param's
 // gradient (overwriting, never accumulating) and each requested output.
 //
+// SaveParams writes a model's params to a safetensors file (a state dict other tools
+// read) and LoadParams reads them back, strictly by default (every missing,
+// unexpected or mis-shaped tensor reported at once in a *LoadError), or in part
+// with Partial and Select; SetParams loads a map of tensors by the same rules.
+// ReadTensors and WriteTensors read and write any safetensors data; a truncated or
+// corrupt file is an error, never a panic. Weights saved for inference need no
+// trainer: train's checkpoints are these files with the optimizer state added.
+//
 // Usage:
 //
 //	s := graph.NewScope(graph.Float32, graph.Seed(1))
@@ -28,4 +36,5 @@
 //	loss, _ := gorgonia.Mean(y)
 //	m, _ := graph.Compile(g, graph.Loss(loss))
 //	_ = m.Run(graph.Feeds{x: batch}) // w.Grad() now holds dloss/dw
+//	_ = graph.SaveParams("w.safetensors", s.Params(), nil)
 package graph

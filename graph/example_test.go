@@ -2,10 +2,14 @@ package graph_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
-	"github.com/gradflow/gradflow/graph"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/graph"
 )
 
 // A weight lives outside any graph: the graph binds it by reference, Compile adds the
@@ -57,4 +61,54 @@ func ExampleSummary() {
 	// fc/weight  weight  [784 10]  7840   true
 	// fc/bias    bias    [10]      10     true
 	// total 7850 params (7850 trainable, 0 not)
+}
+
+// Weights saved for inference need only the model's params: no trainer. The file is
+// plain safetensors, a state dict other tools read; a model built again with the same
+// names loads it.
+func ExampleSaveParams() {
+	dir, _ := os.MkdirTemp("", "gradflow")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "model.safetensors")
+	s := graph.NewScope(graph.Float32, graph.Seed(1))
+	w, _ := s.Sub("fc").Param("weight", graph.Weight, []int{2, 2}, graph.Constant{Value: 0.5})
+	b, _ := s.Sub("fc").Param("bias", graph.Bias, []int{2}, graph.Constant{Value: -1})
+	if err := graph.SaveParams(path, []*graph.Param{w, b}, map[string]string{"model": "tiny"}); err != nil {
+		panic(err)
+	}
+
+	s2 := graph.NewScope(graph.Float32) // a fresh model: zeros until loaded
+	w2, _ := s2.Sub("fc").Param("weight", graph.Weight, []int{2, 2}, graph.Zeros{})
+	b2, _ := s2.Sub("fc").Param("bias", graph.Bias, []int{2}, graph.Zeros{})
+	if err := graph.LoadParams(path, []*graph.Param{w2, b2}); err != nil {
+		panic(err)
+	}
+	fmt.Println(w2.Name(), w2.Float32s(), b2.Name(), b2.Float32s())
+
+	raw, _ := os.ReadFile(path)
+	tensors, meta, _ := graph.ReadTensors(raw)
+	fmt.Println(len(tensors), "tensors, model", meta["model"])
+	// Output:
+	// fc/weight [0.5 0.5 0.5 0.5] fc/bias [-1 -1]
+	// 2 tensors, model tiny
+}
+
+// A strict load reports every problem at once.
+func ExampleLoadParams() {
+	dir, _ := os.MkdirTemp("", "gradflow")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "weights.safetensors")
+	s := graph.NewScope(graph.Float32)
+	w, _ := s.Param("w", graph.Weight, []int{2, 3}, graph.Ones{})
+	b, _ := s.Param("b", graph.Bias, []int{3}, graph.Zeros{})
+	if err := graph.SaveParams(path, []*graph.Param{w, b}, nil); err != nil {
+		panic(err)
+	}
+	s2 := graph.NewScope(graph.Float32)
+	w2, _ := s2.Param("w", graph.Weight, []int{3, 2}, graph.Zeros{})
+	head, _ := s2.Param("head", graph.Weight, []int{3}, graph.Zeros{})
+	err := graph.LoadParams(path, []*graph.Param{w2, head})
+	fmt.Println(strings.TrimPrefix(err.Error(), "graph: LoadParams "+path+": "))
+	// Output:
+	// params do not fit: missing from the file: ["head"]; not in the model: ["b"]; shapes differ: "w": file has F32 [2 3], model has float32 [3 2]
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // Callback is called by Fit at the boundaries of training, of each epoch and of each
@@ -363,12 +364,12 @@ func closeLog(f **os.File) error {
 
 // ReduceLROnPlateau is a Callback that lowers the optimizer's learning rate when the
 // monitored metric stops improving (PyTorch's ReduceLROnPlateau, stepped once per
-// epoch; see Plateau for the rule and the defaults). Do not combine it with
+// epoch; see optim.Plateau for the rule and the defaults). Do not combine it with
 // Config.Schedule, which would overwrite its rate.
 type ReduceLROnPlateau struct {
-	Monitor string // default "val_loss"
-	Plateau        // Max is set from Monitor's name unless Mode says otherwise
-	Mode    string // "min", "max" or "" (auto)
+	Monitor       string // default "val_loss"
+	optim.Plateau        // Max is set from Monitor's name unless Mode says otherwise
+	Mode          string // "min", "max" or "" (auto)
 
 	NopCallback
 }

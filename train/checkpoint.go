@@ -14,14 +14,16 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
-// Checkpoints are safetensors files (see WriteTensors). Params are stored under their
-// own names, so other tools read a model's weights as a state dict; the optimizer's
-// buffers are stored as "optimizer/<param>/<buffer>"; the rest of the training state
-// is JSON in the metadata entry "gradflow.trainer".
+// Checkpoints are safetensors files (see graph.WriteTensors). Params are stored under
+// their own names, so other tools read a model's weights as a state dict and
+// graph.LoadParams loads them; the optimizer's buffers are stored as
+// "optimizer/<param>/<buffer>" (graph.OptimizerPrefix, which graph's loaders skip);
+// the rest of the training state is JSON in the metadata entry "gradflow.trainer".
+// The keys "format" and "gradflow.kind" are those graph.SaveParams writes.
 const (
-	optimPrefix    = "optimizer/"
 	metaFormat     = "format"
 	metaFormatName = "gradflow"
 	metaKind       = "gradflow.kind"
@@ -92,18 +94,18 @@ type CheckpointState interface {
 func (t *Trainer) SaveCheckpoint(path string) error {
 	tensors := map[string]*tensor.Dense{}
 	for _, p := range t.params {
-		if strings.HasPrefix(p.Name(), optimPrefix) {
+		if strings.HasPrefix(p.Name(), graph.OptimizerPrefix) {
 			return errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
 		}
 		tensors[p.Name()] = p.Value()
 	}
 	st := trainerState{Version: 1, Epoch: t.epoch, Step: t.step, ScheduleStep: t.schedStep, LR: t.opt.LR(),
 		Optimizer: t.opt.String(), OptimizerSteps: map[string]int{}, Config: recordConfig(t.cfg)}
-	if so, ok := t.opt.(StatefulOptimizer); ok {
+	if so, ok := t.opt.(optim.Stateful); ok {
 		for name, ps := range so.State() {
 			st.OptimizerSteps[name] = ps.Steps
 			for slot, d := range ps.Slots {
-				tensors[optimPrefix+name+"/"+slot] = d
+				tensors[graph.OptimizerPrefix+name+"/"+slot] = d
 			}
 		}
 	}
@@ -130,7 +132,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		return errors.Wrap(err, "train: SaveCheckpoint")
 	}
 	meta := map[string]string{metaFormat: metaFormatName, metaKind: "checkpoint", metaTrainer: string(js)}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return WriteTensors(w, tensors, meta) }); err != nil {
+	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
 		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
 	}
 	return nil
@@ -147,7 +149,7 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 // identical to the uninterrupted one.)
 //
 // To fine-tune from a checkpoint's weights without its training state, use
-// LoadParams with Partial or Select.
+// graph.LoadParams with graph.Partial or graph.Select.
 func (t *Trainer) LoadCheckpoint(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -160,13 +162,13 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 }
 
 func (t *Trainer) loadCheckpoint(b []byte) error {
-	f, err := parseSafetensors(b)
+	tensors, meta, err := graph.ReadTensors(b)
 	if err != nil {
 		return err
 	}
-	raw, ok := f.meta[metaTrainer]
+	raw, ok := meta[metaTrainer]
 	if !ok {
-		return errors.Errorf("no %q metadata: not a gradflow checkpoint (LoadParams reads weights alone)", metaTrainer)
+		return errors.Errorf("no %q metadata: not a gradflow checkpoint (graph.LoadParams reads weights alone)", metaTrainer)
 	}
 	var st trainerState
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
@@ -175,17 +177,16 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	if st.Version != 1 {
 		return errors.Errorf("checkpoint version %d, want 1", st.Version)
 	}
-	plan, err := planLoad(f, t.params, loadConfig{})
-	if err != nil {
+	if err := graph.CheckParams(t.params, tensors); err != nil {
 		return err
 	}
 	// The optimizer's state, grouped by param and buffer.
-	state := map[string]ParamState{}
+	state := map[string]optim.ParamState{}
 	for name, steps := range st.OptimizerSteps {
-		state[name] = ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
+		state[name] = optim.ParamState{Steps: steps, Slots: map[string]*tensor.Dense{}}
 	}
-	for _, name := range slices.Sorted(maps.Keys(f.entries)) {
-		rest, ok := strings.CutPrefix(name, optimPrefix)
+	for _, name := range slices.Sorted(maps.Keys(tensors)) {
+		rest, ok := strings.CutPrefix(name, graph.OptimizerPrefix)
 		if !ok {
 			continue
 		}
@@ -197,20 +198,18 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		if !ok {
 			return errors.Errorf("optimizer tensor %q: param %q has no step count in the metadata", name, rest[:i])
 		}
-		ps.Slots[rest[i+1:]] = f.decode(name)
+		ps.Slots[rest[i+1:]] = tensors[name]
 	}
 	restoreOptimizer := func() error { return nil }
-	if so, ok := t.opt.(StatefulOptimizer); ok {
+	if so, ok := t.opt.(optim.Stateful); ok {
 		// Check against a fresh optimizer of the same configuration first, so that
 		// a mismatch leaves this one untouched.
 		probe, err := t.cfg.Optimizer.NewOptimizer()
 		if err != nil {
 			return err
 		}
-		if g, ok := probe.(*groupOptimizer); ok {
-			g.assign(t.params)
-		}
-		if err := probe.(StatefulOptimizer).SetState(state); err != nil {
+		optim.AssignGroups(probe, t.params)
+		if err := probe.(optim.Stateful).SetState(state); err != nil {
 			return errors.Wrap(err, "optimizer state does not fit this optimizer")
 		}
 		for name, ps := range state {
@@ -240,10 +239,12 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		}
 	}
 	// Everything checked: commit.
+	if err := graph.SetParams(t.params, tensors); err != nil {
+		return err // unreachable: CheckParams passed
+	}
 	if err := restoreOptimizer(); err != nil {
 		return err // unreachable: the same state fitted the probe
 	}
-	plan.apply()
 	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
 	t.opt.SetLR(st.LR)
 	*t.pcg = *pcg
@@ -271,7 +272,7 @@ func (r *ReduceLROnPlateau) SaveState() (json.RawMessage, error) {
 
 // LoadState restores the plateau's counters (CheckpointState).
 func (r *ReduceLROnPlateau) LoadState(raw json.RawMessage) error {
-	var s PlateauState
+	var s optim.PlateauState
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // threeBlobs is a small classification set: 3 classes in 2-D, fixed values.
@@ -50,8 +50,8 @@ func ExampleTrainer_Fit() {
 	epochs := 0
 	trainer, err := train.New(model, train.Config{
 		Loss:          nn.SoftmaxCrossEntropy,
-		Optimizer:     train.NoWeightDecay(train.AdamW{LR: 0.05, WeightDecay: 1e-2}, train.ByKind(graph.Bias)),
-		Schedule:      train.WarmupCosineLR{WarmupSteps: 6, TotalSteps: 60},
+		Optimizer:     optim.NoWeightDecay(optim.AdamW{LR: 0.05, WeightDecay: 1e-2}, optim.ByKind(graph.Bias)),
+		Schedule:      optim.WarmupCosineLR{WarmupSteps: 6, TotalSteps: 60},
 		ScheduleEvery: train.EveryStep,
 		ClipNorm:      5,
 		BatchSize:     32, Epochs: 10, Seed: 1,
@@ -90,7 +90,7 @@ func ExampleTrainer_SaveCheckpoint() {
 	newTrainer := func(epochs int) (*nn.Sequential, *train.Trainer) {
 		s := graph.NewScope(graph.Float64, graph.Seed(7))
 		model, _ := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 3})
-		tr, err := train.New(model, train.Config{Loss: nn.SoftmaxCrossEntropy, Optimizer: train.Adam{LR: 0.01},
+		tr, err := train.New(model, train.Config{Loss: nn.SoftmaxCrossEntropy, Optimizer: optim.Adam{LR: 0.01},
 			BatchSize: 16, Epochs: epochs, Seed: 7, Quiet: true})
 		if err != nil {
 			panic(err)
@@ -123,17 +123,6 @@ func ExampleTrainer_SaveCheckpoint() {
 	// resumed at epoch 3 - identical weights: true
 }
 
-// Learning-rate schedules are closed-form functions of the step; Fit calls them.
-func ExampleOneCycleLR() {
-	s := train.OneCycleLR{MaxLR: 0.1, TotalSteps: 10}
-	for step := range 10 {
-		fmt.Printf("%.4f ", s.LR(0, step))
-	}
-	fmt.Println()
-	// Output:
-	// 0.0040 0.0520 0.1000 0.0950 0.0812 0.0611 0.0389 0.0188 0.0050 0.0000
-}
-
 // Metrics stream: update them batch by batch, read them at the end.
 func ExampleF1() {
 	scores := tensor.New(tensor.WithShape(4, 2), tensor.WithBacking([]float64{
@@ -152,48 +141,4 @@ func ExampleF1() {
 	// Output:
 	// macro F1 0.733, per class [0.667 0.800]
 	// confusion [[1 0] [1 2]]
-}
-
-// RMSProp with momentum minimising f(w) = sum w^2.
-func ExampleRMSProp() {
-	s := graph.NewScope(graph.Float64, graph.Seed(1))
-	w, _ := s.Param("w", graph.Weight, []int{2}, graph.Constant{Value: 1})
-	opt, err := train.RMSProp{LR: 0.01, Momentum: 0.9}.NewOptimizer()
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(opt)
-	grad := w.GradFloat64s()
-	for range 300 {
-		for i, v := range w.Float64s() {
-			grad[i] = 2 * v
-		}
-		if err := opt.Step([]*graph.Param{w}); err != nil {
-			panic(err)
-		}
-	}
-	fmt.Printf("|w| < 0.01: %v\n", math.Abs(w.Float64s()[0]) < 0.01)
-	// Output:
-	// RMSprop(lr=0.01, alpha=0.99, eps=1e-08, weight_decay=0, momentum=0.9, centered=false)
-	// |w| < 0.01: true
-}
-
-// A strict load reports every problem at once.
-func ExampleLoadParams() {
-	dir, _ := os.MkdirTemp("", "gradflow")
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "weights.safetensors")
-	s := graph.NewScope(graph.Float32)
-	w, _ := s.Param("w", graph.Weight, []int{2, 3}, graph.Ones{})
-	b, _ := s.Param("b", graph.Bias, []int{3}, graph.Zeros{})
-	if err := train.SaveParams(path, []*graph.Param{w, b}, nil); err != nil {
-		panic(err)
-	}
-	s2 := graph.NewScope(graph.Float32)
-	w2, _ := s2.Param("w", graph.Weight, []int{3, 2}, graph.Zeros{})
-	head, _ := s2.Param("head", graph.Weight, []int{3}, graph.Zeros{})
-	err := train.LoadParams(path, []*graph.Param{w2, head})
-	fmt.Println(strings.TrimPrefix(err.Error(), "train: LoadParams "+path+": "))
-	// Output:
-	// params do not fit: missing from the file: ["head"]; not in the model: ["b"]; shapes differ: "w": file has F32 [2 3], model has float32 [3 2]
 }

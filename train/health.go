@@ -32,14 +32,20 @@ import (
 //
 // A gradient norm below Vanishing or above Exploding adds a warning naming the layer
 // and the param (written to Warn and kept in Warnings). With Dir set, the records
-// are written to Dir/health.csv and Dir/dead_relu.csv after every epoch and plotted
-// to Dir/health_*.png at the end of training.
+// are written to Dir/health.csv and Dir/dead_relu.csv after every epoch and, if Plot
+// is set, drawn into Dir at the end of training: with Plot: plot.Health (package
+// train/plot), as Dir/health_*.png. train itself draws nothing, so that importing it
+// pulls in no plotting library.
 type HealthMonitor struct {
 	Dir       string
 	Vanishing float64   // gradient-norm threshold; 0 means 1e-7
 	Exploding float64   // gradient-norm threshold; 0 means 1e3
 	Warn      io.Writer // nil means the trainer's Progress writer, unless it is silent
 	ProbeSize int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
+	// Plot, if set, is called at the end of training with the monitor and Dir, when
+	// Dir is set and records were taken; its error stops Fit. plot.Health draws
+	// the records as PNG.
+	Plot func(h *HealthMonitor, dir string) error
 
 	NopCallback
 	Records  []HealthRecord
@@ -143,7 +149,13 @@ func stats(x []float64) (mean, std, norm float64) {
 }
 
 func (h *HealthMonitor) OnEpochEnd(s *Status) error {
-	vanish, explode := orDefault(h.Vanishing, 1e-7), orDefault(h.Exploding, 1e3)
+	vanish, explode := h.Vanishing, h.Exploding
+	if vanish == 0 {
+		vanish = 1e-7
+	}
+	if explode == 0 {
+		explode = 1e3
+	}
 	var vals, grads []float64
 	for _, p := range s.Trainer.params {
 		if p.Kind() == graph.State {
@@ -213,10 +225,10 @@ func (h *HealthMonitor) warn(s *Status, msg string) {
 }
 
 func (h *HealthMonitor) OnTrainEnd(s *Status) error {
-	if h.Dir == "" || len(h.Records) == 0 {
+	if h.Plot == nil || h.Dir == "" || len(h.Records) == 0 {
 		return nil
 	}
-	return h.WritePlots(h.Dir)
+	return h.Plot(h, h.Dir)
 }
 
 // writeCSV rewrites Dir/health.csv and Dir/dead_relu.csv with every record so far.
@@ -225,7 +237,7 @@ func (h *HealthMonitor) writeCSV() error {
 		return errors.Wrap(err, "train: HealthMonitor")
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	err := writeFileAtomic(filepath.Join(h.Dir, "health.csv"), func(w io.Writer) error {
+	err := graph.WriteFileAtomic(filepath.Join(h.Dir, "health.csv"), func(w io.Writer) error {
 		fmt.Fprintln(w, "epoch,layer,param,kind,mean,std,norm,grad_mean,grad_std,grad_norm,update_ratio")
 		for _, r := range h.Records {
 			fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", r.Epoch, r.Layer, r.Param, r.Kind,
@@ -234,7 +246,7 @@ func (h *HealthMonitor) writeCSV() error {
 		return nil
 	})
 	if err == nil && len(h.Dead) > 0 {
-		err = writeFileAtomic(filepath.Join(h.Dir, "dead_relu.csv"), func(w io.Writer) error {
+		err = graph.WriteFileAtomic(filepath.Join(h.Dir, "dead_relu.csv"), func(w io.Writer) error {
 			fmt.Fprintln(w, "epoch,layer,units,dead,fraction")
 			for _, d := range h.Dead {
 				fmt.Fprintf(w, "%d,%s,%d,%d,%s\n", d.Epoch, d.Layer, d.Units, d.Dead, f(d.Fraction()))

@@ -4,6 +4,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // accumulation holds the gradient sums of Config.Accumulate > 1: one buffer per
@@ -70,7 +71,7 @@ func (t *Trainer) accumulateAndStep(n int, flush bool) error {
 }
 
 // addScaled sets dst = c*src when reset, else adds c*src to dst.
-func addScaled[T optimFloat](dst, src []T, c T, reset bool) {
+func addScaled[T float](dst, src []T, c T, reset bool) {
 	src = src[:len(dst)]
 	if reset {
 		for i, v := range src {
@@ -83,7 +84,7 @@ func addScaled[T optimFloat](dst, src []T, c T, reset bool) {
 	}
 }
 
-func scaleInto[T optimFloat](dst, src []T, c T) {
+func scaleInto[T float](dst, src []T, c T) {
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] = v * c
@@ -94,12 +95,12 @@ func scaleInto[T optimFloat](dst, src []T, c T) {
 // a per-step schedule.
 func (t *Trainer) optimizerStep() error {
 	if t.cfg.ClipValue > 0 {
-		if err := ClipGradValue(t.params, t.cfg.ClipValue); err != nil {
+		if err := optim.ClipGradValue(t.params, t.cfg.ClipValue); err != nil {
 			return err
 		}
 	}
 	if t.cfg.ClipNorm > 0 {
-		if _, err := ClipGradNorm(t.params, t.cfg.ClipNorm); err != nil {
+		if _, err := optim.ClipGradNorm(t.params, t.cfg.ClipNorm); err != nil {
 			return err
 		}
 	}

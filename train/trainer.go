@@ -14,6 +14,7 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // Model is what the Trainer fits: anything with a Forward that builds the model's
@@ -40,20 +41,20 @@ const (
 
 // Config configures a Trainer. Zero values are the documented defaults.
 type Config struct {
-	Loss          LossFunc        // required
-	Optimizer     OptimizerConfig // default Adam{} (lr 1e-3)
-	BatchSize     int             // training batch size; default 32
-	EvalBatchSize int             // evaluation batch size; default 1000
-	Epochs        int             // epochs per Fit; default 1
-	Seed          uint64          // seeds shuffling and random ops (dropout)
-	NoShuffle     bool            // keep the training order (default: reshuffle every epoch)
-	Progress      io.Writer       // where progress goes; nil means os.Stderr
-	Quiet         bool            // print nothing (same as ProgressMode = ProgressSilent)
-	ProgressMode  ProgressMode    // default ProgressAuto: a bar on a terminal, else a line per epoch
+	Loss          LossFunc     // required
+	Optimizer     optim.Config // default optim.Adam{} (lr 1e-3)
+	BatchSize     int          // training batch size; default 32
+	EvalBatchSize int          // evaluation batch size; default 1000
+	Epochs        int          // epochs per Fit; default 1
+	Seed          uint64       // seeds shuffling and random ops (dropout)
+	NoShuffle     bool         // keep the training order (default: reshuffle every epoch)
+	Progress      io.Writer    // where progress goes; nil means os.Stderr
+	Quiet         bool         // print nothing (same as ProgressMode = ProgressSilent)
+	ProgressMode  ProgressMode // default ProgressAuto: a bar on a terminal, else a line per epoch
 
 	// Schedule sets the learning rate from the optimizer's configured rate; nil
 	// keeps it constant. It advances every epoch, or every optimizer step.
-	Schedule      Schedule
+	Schedule      optim.Schedule
 	ScheduleEvery ScheduleUnit
 
 	ClipValue  float64 // if > 0, clamp each gradient element to [-ClipValue, ClipValue]
@@ -72,7 +73,7 @@ type Config struct {
 type Trainer struct {
 	model    Model
 	cfg      Config
-	opt      Optimizer
+	opt      optim.Optimizer
 	baseLR   float64 // the optimizer's configured rate, the base of the schedule
 	params   []*graph.Param
 	pcg      *rand.PCG // the shuffle generator's state, saved in checkpoints
@@ -128,7 +129,7 @@ func New(model Model, cfg Config) (*Trainer, error) {
 		cfg.Accumulate = 1
 	}
 	if cfg.Optimizer == nil {
-		cfg.Optimizer = Adam{}
+		cfg.Optimizer = optim.Adam{}
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = os.Stderr
@@ -163,9 +164,7 @@ func New(model Model, cfg Config) (*Trainer, error) {
 		}
 		seen[p.Name()] = true
 	}
-	if g, ok := opt.(*groupOptimizer); ok {
-		g.assign(params)
-	}
+	optim.AssignGroups(opt, params)
 	pcg := rand.NewPCG(cfg.Seed, 0x5eed5eed)
 	return &Trainer{
 		model:      model,
@@ -181,7 +180,7 @@ func New(model Model, cfg Config) (*Trainer, error) {
 }
 
 // Optimizer returns the trainer's optimizer (to read or set its learning rate).
-func (t *Trainer) Optimizer() Optimizer { return t.opt }
+func (t *Trainer) Optimizer() optim.Optimizer { return t.opt }
 
 // Step returns the number of optimizer steps taken so far.
 func (t *Trainer) Step() int { return t.step }

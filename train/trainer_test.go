@@ -10,6 +10,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 	"gorgonia.org/tensor"
 )
 
@@ -38,7 +39,7 @@ func TestXORConverges(t *testing.T) {
 	set, x := xorSet(t)
 	model := xorModel(t, 1)
 	tr, err := train.New(model, train.Config{
-		Loss: nn.BCEWithLogits, Optimizer: train.Adam{LR: 0.05}, BatchSize: 4, Epochs: 300, Seed: 1, Quiet: true,
+		Loss: nn.BCEWithLogits, Optimizer: optim.Adam{LR: 0.05}, BatchSize: 4, Epochs: 300, Seed: 1, Quiet: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func blobs(t *testing.T, n int, dt graph.DType) *data.Dataset {
 	return set
 }
 
-func fitBlobs(t *testing.T, seed uint64, dt graph.DType, opt train.OptimizerConfig) (*train.History, []float64) {
+func fitBlobs(t *testing.T, seed uint64, dt graph.DType, opt optim.Config) (*train.History, []float64) {
 	t.Helper()
 	s := graph.NewScope(dt, graph.Seed(seed))
 	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16}, nn.ReLU(), nn.LinearConfig{In: 16, Out: 3})
@@ -128,7 +129,7 @@ func fitBlobs(t *testing.T, seed uint64, dt graph.DType, opt train.OptimizerConf
 
 func TestSameSeedIsBitIdentical(t *testing.T) {
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
-		for _, opt := range []train.OptimizerConfig{train.Adam{LR: 0.01}, train.SGD{LR: 0.1, Momentum: 0.9}} {
+		for _, opt := range []optim.Config{optim.Adam{LR: 0.01}, optim.SGD{LR: 0.1, Momentum: 0.9}} {
 			h1, w1 := fitBlobs(t, 7, dt, opt)
 			h2, w2 := fitBlobs(t, 7, dt, opt)
 			for i := range h1.Epochs {
@@ -160,7 +161,7 @@ func TestEvaluationDoesNotAlterTraining(t *testing.T) {
 		s := graph.NewScope(graph.Float64, graph.Seed(3))
 		model, _ := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 3})
 		tr, err := train.New(model, train.Config{
-			Loss: nn.SoftmaxCrossEntropy, Optimizer: train.SGD{LR: 0.1, Momentum: 0.5}, BatchSize: 10, Epochs: 1, Seed: 3, Quiet: true,
+			Loss: nn.SoftmaxCrossEntropy, Optimizer: optim.SGD{LR: 0.1, Momentum: 0.5}, BatchSize: 10, Epochs: 1, Seed: 3, Quiet: true,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -229,7 +230,7 @@ func TestTrainerErrors(t *testing.T) {
 	if _, err := train.New(model, train.Config{Loss: nn.MSE, BatchSize: -1}); err == nil {
 		t.Error("negative batch size: no error")
 	}
-	if _, err := train.New(model, train.Config{Loss: nn.MSE, Optimizer: train.SGD{}}); err == nil {
+	if _, err := train.New(model, train.Config{Loss: nn.MSE, Optimizer: optim.SGD{}}); err == nil {
 		t.Error("SGD without a learning rate: no error")
 	}
 	// A model whose input width does not fit the data: an error naming the layer.

@@ -23,6 +23,7 @@ import (
 	"github.com/gradflow/gradflow/ops"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -197,7 +198,7 @@ func fit(epochs int, seed uint64) error {
 	}
 	trainer, err := train.New(model, train.Config{
 		Loss:      nn.MSE,
-		Optimizer: train.Adam{LR: 1e-2},
+		Optimizer: optim.Adam{LR: 1e-2},
 		BatchSize: 64,
 		Epochs:    epochs,
 		Seed:      seed,

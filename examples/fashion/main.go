@@ -36,6 +36,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 )
@@ -147,10 +148,10 @@ func run(ctx context.Context, o options) error {
 
 	trainer, err := train.New(net, train.Config{
 		Loss:      nn.SoftmaxCrossEntropy,
-		Optimizer: train.Adam{LR: o.lr},
+		Optimizer: optim.Adam{LR: o.lr},
 		// Halving the rate every epoch lets the last epochs settle instead of
 		// bouncing around the minimum at the first epoch's rate.
-		Schedule:  train.ExponentialLR{Gamma: o.decay},
+		Schedule:  optim.ExponentialLR{Gamma: o.decay},
 		BatchSize: o.batch,
 		// Evaluation batches of 250 rather than the default 1000 keep each layer's
 		// output small enough to stay in cache-friendly, reused memory.

@@ -21,6 +21,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 func main() {
@@ -59,7 +60,7 @@ func run(ctx context.Context, dir string, epochs, batch, hidden int, lr float64,
 
 	trainer, err := train.New(model, train.Config{
 		Loss:      nn.SoftmaxCrossEntropy,
-		Optimizer: train.Adam{LR: lr},
+		Optimizer: optim.Adam{LR: lr},
 		BatchSize: batch,
 		Epochs:    epochs,
 		Seed:      seed,

@@ -36,6 +36,7 @@ import (
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
 	"github.com/gradflow/gradflow/train/data/text"
+	"github.com/gradflow/gradflow/train/optim"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -132,7 +133,7 @@ func run(ctx context.Context, o options) error {
 
 	trainer, err := train.New(model, train.Config{
 		Loss:          nn.SoftmaxCrossEntropy,
-		Optimizer:     train.Adam{LR: o.lr},
+		Optimizer:     optim.Adam{LR: o.lr},
 		BatchSize:     o.batch,
 		EvalBatchSize: 500,
 		Epochs:        o.epochs,

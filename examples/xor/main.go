@@ -15,6 +15,7 @@ import (
 	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/optim"
 	"gorgonia.org/tensor"
 )
 
@@ -44,7 +45,7 @@ func run(epochs int, lr float64, seed uint64) error {
 	}
 	trainer, err := train.New(model, train.Config{
 		Loss:      nn.BCEWithLogits,
-		Optimizer: train.Adam{LR: lr},
+		Optimizer: optim.Adam{LR: lr},
 		BatchSize: 4,
 		Epochs:    epochs,
 		Seed:      seed,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch reference trajectories that train/optimizer_test.go replays.
+"""Writes the PyTorch reference trajectories that train/optim/pytorch_test.go replays.
 
 Run from the repository root with the PyTorch the fixtures were made with (1.13):
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch learning-rate schedules that train/schedule_test.go compares with.
+"""Writes the PyTorch learning-rate schedules that train/optim/schedule_test.go compares with.
 
 Run with the PyTorch the fixtures were made with (1.13):
 

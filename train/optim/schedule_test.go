@@ -1,4 +1,4 @@
-package train_test
+package optim_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gradflow/gradflow/train"
+	"github.com/gradflow/gradflow/train/optim"
 )
 
 // schedFixture is one file written by testdata/optim/gen_sched.py.
@@ -46,21 +46,21 @@ type schedFixture struct {
 	Metrics []float64 `json:"metrics"`
 }
 
-func (f *schedFixture) schedule() (train.Schedule, error) {
+func (f *schedFixture) schedule() (optim.Schedule, error) {
 	c := f.Config
 	switch c.Kind {
 	case "step":
-		return train.StepLR{StepSize: c.StepSize, Gamma: c.Gamma}, nil
+		return optim.StepLR{StepSize: c.StepSize, Gamma: c.Gamma}, nil
 	case "multistep":
-		return train.MultiStepLR{Milestones: c.Milestones, Gamma: c.Gamma}, nil
+		return optim.MultiStepLR{Milestones: c.Milestones, Gamma: c.Gamma}, nil
 	case "exponential":
-		return train.ExponentialLR{Gamma: c.Gamma}, nil
+		return optim.ExponentialLR{Gamma: c.Gamma}, nil
 	case "cosine":
-		return train.CosineAnnealingLR{TMax: c.TMax, MinLR: c.EtaMin}, nil
+		return optim.CosineAnnealingLR{TMax: c.TMax, MinLR: c.EtaMin}, nil
 	case "warmup_cosine":
-		return train.WarmupCosineLR{WarmupSteps: c.Warmup, TotalSteps: c.Total, StartFactor: c.StartFactor, MinLR: c.EtaMin}, nil
+		return optim.WarmupCosineLR{WarmupSteps: c.Warmup, TotalSteps: c.Total, StartFactor: c.StartFactor, MinLR: c.EtaMin}, nil
 	case "onecycle":
-		return train.OneCycleLR{MaxLR: c.MaxLR, TotalSteps: c.TotalSteps, PctStart: c.PctStart, DivFactor: c.DivFactor,
+		return optim.OneCycleLR{MaxLR: c.MaxLR, TotalSteps: c.TotalSteps, PctStart: c.PctStart, DivFactor: c.DivFactor,
 			FinalDivFactor: c.FinalDivFactor, Linear: c.Anneal == "linear", ThreePhase: c.ThreePhase}, nil
 	}
 	return nil, fmt.Errorf("unknown schedule %q", c.Kind)
@@ -71,7 +71,7 @@ func (f *schedFixture) schedule() (train.Schedule, error) {
 // recursively (each from the previous one) and gradflow in closed form, so they
 // differ by rounding: the tolerance is 1e-12 relative to the base rate.
 func TestScheduleMatchesPyTorch(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "optim", "sched", "*.json"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "optim", "sched", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestScheduleMatchesPyTorch(t *testing.T) {
 			tol := 1e-12 * f.BaseLR
 			if f.Config.Kind == "plateau" {
 				c := f.Config
-				p := &train.Plateau{Max: c.Mode == "max", Factor: c.Factor, Patience: c.Patience, Threshold: c.Threshold,
+				p := &optim.Plateau{Max: c.Mode == "max", Factor: c.Factor, Patience: c.Patience, Threshold: c.Threshold,
 					AbsThreshold: c.ThresholdMode == "abs", Cooldown: c.Cooldown, MinLR: c.MinLR, Eps: c.Eps}
 				if c.Patience == 0 {
 					p.Patience = -1
@@ -129,20 +129,20 @@ func TestScheduleMatchesPyTorch(t *testing.T) {
 
 func TestScheduleValidate(t *testing.T) {
 	tests := []struct {
-		s    train.Schedule
+		s    optim.Schedule
 		want string
 	}{
-		{train.StepLR{}, "train: StepLR: StepSize = 0, want > 0"},
-		{train.StepLR{StepSize: 2, Gamma: 1.5}, "train: StepLR: Gamma = 1.5, want in (0, 1]"},
-		{train.MultiStepLR{}, "train: MultiStepLR: no Milestones"},
-		{train.MultiStepLR{Milestones: []int{5, 3}}, "Milestones = [5 3], want increasing values > 0"},
-		{train.ExponentialLR{}, "train: ExponentialLR: Gamma = 0, want in (0, 1]"},
-		{train.CosineAnnealingLR{}, "train: CosineAnnealingLR: TMax = 0, want > 0"},
-		{train.CosineAnnealingLR{TMax: 3, MinLR: -1}, "MinLR = -1, want finite >= 0"},
-		{train.WarmupCosineLR{WarmupSteps: 5, TotalSteps: 5}, "want 0 <= WarmupSteps < TotalSteps"},
-		{train.WarmupCosineLR{TotalSteps: 5, StartFactor: 2}, "StartFactor = 2, want in (0, 1]"},
-		{train.OneCycleLR{TotalSteps: 1}, "train: OneCycleLR: TotalSteps = 1, want > 1"},
-		{train.OneCycleLR{TotalSteps: 10, PctStart: 1}, "PctStart = 1, want in (0, 1)"},
+		{optim.StepLR{}, "optim: StepLR: StepSize = 0, want > 0"},
+		{optim.StepLR{StepSize: 2, Gamma: 1.5}, "optim: StepLR: Gamma = 1.5, want in (0, 1]"},
+		{optim.MultiStepLR{}, "optim: MultiStepLR: no Milestones"},
+		{optim.MultiStepLR{Milestones: []int{5, 3}}, "Milestones = [5 3], want increasing values > 0"},
+		{optim.ExponentialLR{}, "optim: ExponentialLR: Gamma = 0, want in (0, 1]"},
+		{optim.CosineAnnealingLR{}, "optim: CosineAnnealingLR: TMax = 0, want > 0"},
+		{optim.CosineAnnealingLR{TMax: 3, MinLR: -1}, "MinLR = -1, want finite >= 0"},
+		{optim.WarmupCosineLR{WarmupSteps: 5, TotalSteps: 5}, "want 0 <= WarmupSteps < TotalSteps"},
+		{optim.WarmupCosineLR{TotalSteps: 5, StartFactor: 2}, "StartFactor = 2, want in (0, 1]"},
+		{optim.OneCycleLR{TotalSteps: 1}, "optim: OneCycleLR: TotalSteps = 1, want > 1"},
+		{optim.OneCycleLR{TotalSteps: 10, PctStart: 1}, "PctStart = 1, want in (0, 1)"},
 	}
 	for _, tc := range tests {
 		err := tc.s.Validate()
@@ -150,7 +150,7 @@ func TestScheduleValidate(t *testing.T) {
 			t.Errorf("%#v: Validate() = %v, want %q", tc.s, err, tc.want)
 		}
 	}
-	for _, p := range []*train.Plateau{{Factor: 1}, {Patience: -2}, {MinLR: -1}} {
+	for _, p := range []*optim.Plateau{{Factor: 1}, {Patience: -2}, {MinLR: -1}} {
 		if err := p.Validate(); err == nil {
 			t.Errorf("%+v: Validate() = nil, want an error", p)
 		}

@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -29,8 +29,8 @@ type Adagrad struct {
 }
 
 var (
-	_ OptimizerConfig   = Adagrad{}
-	_ StatefulOptimizer = (*adagrad)(nil)
+	_ Config   = Adagrad{}
+	_ Stateful = (*adagrad)(nil)
 )
 
 // NewOptimizer returns a fresh Adagrad optimizer, or an error naming the first
@@ -63,7 +63,7 @@ func (c Adagrad) NewOptimizer() (Optimizer, error) {
 	return o, nil
 }
 
-func (c Adagrad) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
+func (c Adagrad) withWeightDecay(wd float64) Config { c.WeightDecay = wd; return c }
 
 func fillSlot[T optimFloat](b []T, v T) {
 	for i := range b {

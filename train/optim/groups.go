@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -11,7 +11,8 @@ import (
 	"github.com/gradflow/gradflow/graph"
 )
 
-// Matcher selects parameters, for per-parameter optimizer options.
+// Matcher selects parameters, for per-parameter optimizer options. It is the type
+// graph.Select takes, so the same matcher picks the params to load from a file.
 type Matcher func(p *graph.Param) bool
 
 // ByKind matches params of any of the given kinds (graph.Bias, ...).
@@ -52,7 +53,7 @@ func ByName(patterns ...string) Matcher {
 // Group gives the params that Match selects their own optimizer configuration.
 type Group struct {
 	Match  Matcher
-	Config OptimizerConfig
+	Config Config
 }
 
 // Groups is an optimizer configuration with per-parameter options, like PyTorch's
@@ -64,42 +65,42 @@ type Group struct {
 // by the same factor, keeping the ratios of the configured rates, as a PyTorch
 // schedule does with each group's initial_lr.
 type Groups struct {
-	Default OptimizerConfig
+	Default Config
 	Groups  []Group
 }
 
 var (
-	_ OptimizerConfig   = Groups{}
-	_ StatefulOptimizer = (*groupOptimizer)(nil)
+	_ Config   = Groups{}
+	_ Stateful = (*groupOptimizer)(nil)
 )
 
 // NoWeightDecay returns cfg with weight decay switched off for the params that match
 // selects, the usual practice for biases and normalisation parameters:
 //
-//	train.NoWeightDecay(train.AdamW{LR: 1e-3, WeightDecay: 0.01},
-//		train.ByKind(graph.Bias), train.ByName("*norm*/*"))
+//	optim.NoWeightDecay(optim.AdamW{LR: 1e-3, WeightDecay: 0.01},
+//		optim.ByKind(graph.Bias), optim.ByName("*norm*/*"))
 //
 // Any of the matchers may select a param. cfg must be one of gradflow's optimizer
 // configs (SGD, Adam, AdamW, RMSProp, Adagrad).
-func NoWeightDecay(cfg OptimizerConfig, match ...Matcher) OptimizerConfig {
+func NoWeightDecay(cfg Config, match ...Matcher) Config {
 	return noDecay{cfg: cfg, match: match}
 }
 
 // noDecay builds a Groups when NewOptimizer is called, so an unsupported config is
 // reported as an error there.
 type noDecay struct {
-	cfg   OptimizerConfig
+	cfg   Config
 	match []Matcher
 }
 
 type weightDecayer interface {
-	withWeightDecay(wd float64) OptimizerConfig
+	withWeightDecay(wd float64) Config
 }
 
 func (n noDecay) NewOptimizer() (Optimizer, error) {
 	wd, ok := n.cfg.(weightDecayer)
 	if !ok {
-		return nil, errors.Errorf("train: NoWeightDecay: %T has no weight decay to switch off", n.cfg)
+		return nil, errors.Errorf("optim: NoWeightDecay: %T has no weight decay to switch off", n.cfg)
 	}
 	match := n.match
 	selected := func(p *graph.Param) bool {
@@ -116,20 +117,20 @@ func (n noDecay) NewOptimizer() (Optimizer, error) {
 // NewOptimizer builds one optimizer per configuration.
 func (c Groups) NewOptimizer() (Optimizer, error) {
 	if c.Default == nil {
-		return nil, errors.New("train: groups: Default is nil")
+		return nil, errors.New("optim: groups: Default is nil")
 	}
 	def, err := c.Default.NewOptimizer()
 	if err != nil {
-		return nil, errors.Wrap(err, "train: groups: Default")
+		return nil, errors.Wrap(err, "optim: groups: Default")
 	}
 	o := &groupOptimizer{opts: []Optimizer{def}, base: []float64{def.LR()}, lr: def.LR()}
 	for i, g := range c.Groups {
 		if g.Match == nil || g.Config == nil {
-			return nil, errors.Errorf("train: groups: group %d has a nil Match or Config", i)
+			return nil, errors.Errorf("optim: groups: group %d has a nil Match or Config", i)
 		}
 		opt, err := g.Config.NewOptimizer()
 		if err != nil {
-			return nil, errors.Wrapf(err, "train: groups: group %d", i)
+			return nil, errors.Wrapf(err, "optim: groups: group %d", i)
 		}
 		o.opts = append(o.opts, opt)
 		o.base = append(o.base, opt.LR())
@@ -202,7 +203,7 @@ func (o *groupOptimizer) Step(params []*graph.Param) error {
 	}
 	for i, p := range params {
 		if p == nil {
-			return errors.Errorf("train: groups: params[%d] is nil", i)
+			return errors.Errorf("optim: groups: params[%d] is nil", i)
 		}
 		g := o.group(p)
 		o.parts[g] = append(o.parts[g], p)
@@ -217,7 +218,7 @@ func (o *groupOptimizer) Step(params []*graph.Param) error {
 			continue
 		}
 		if err := opt.Step(o.parts[i]); err != nil {
-			return errors.Wrapf(err, "train: groups: group %d", i-1)
+			return errors.Wrapf(err, "optim: groups: group %d", i-1)
 		}
 	}
 	return nil
@@ -227,7 +228,7 @@ func (o *groupOptimizer) Step(params []*graph.Param) error {
 func (o *groupOptimizer) State() map[string]ParamState {
 	out := map[string]ParamState{}
 	for _, opt := range o.opts {
-		if s, ok := opt.(StatefulOptimizer); ok {
+		if s, ok := opt.(Stateful); ok {
 			maps.Copy(out, s.State())
 		}
 	}
@@ -236,8 +237,8 @@ func (o *groupOptimizer) State() map[string]ParamState {
 }
 
 // SetState hands each entry to the optimizer of the param's group. The group of a
-// param is known once a Step has seen it (the Trainer tells the optimizer its
-// params at once); the state of a param not seen yet is checked against every
+// param is known once a Step or AssignGroups has seen it (the Trainer assigns all
+// its params at once); the state of a param not seen yet is checked against every
 // group's buffers and handed over by the first Step that sees the param.
 func (o *groupOptimizer) SetState(s map[string]ParamState) error {
 	parts := make([]map[string]ParamState, len(o.opts))
@@ -249,7 +250,7 @@ func (o *groupOptimizer) SetState(s map[string]ParamState) error {
 		g, ok := o.owner[name]
 		if !ok {
 			if o.acceptor(ps) < 0 {
-				return errors.Errorf("train: groups: state of %q fits no group's optimizer", name)
+				return errors.Errorf("optim: groups: state of %q fits no group's optimizer", name)
 			}
 			pending[name] = ps
 			continue
@@ -258,15 +259,15 @@ func (o *groupOptimizer) SetState(s map[string]ParamState) error {
 	}
 	o.pending = pending
 	for i, opt := range o.opts {
-		so, ok := opt.(StatefulOptimizer)
+		so, ok := opt.(Stateful)
 		if !ok {
 			if len(parts[i]) > 0 {
-				return errors.Errorf("train: groups: %v cannot restore state", opt)
+				return errors.Errorf("optim: groups: %v cannot restore state", opt)
 			}
 			continue
 		}
 		if err := so.SetState(parts[i]); err != nil {
-			return errors.Wrap(err, "train: groups")
+			return errors.Wrap(err, "optim: groups")
 		}
 	}
 	return nil
@@ -279,13 +280,13 @@ func (o *groupOptimizer) settle(name string, g int) error {
 		return nil
 	}
 	delete(o.pending, name)
-	so, ok := o.opts[g].(StatefulOptimizer)
+	so, ok := o.opts[g].(Stateful)
 	if !ok {
-		return errors.Errorf("train: groups: %v cannot restore the state of %q", o.opts[g], name)
+		return errors.Errorf("optim: groups: %v cannot restore the state of %q", o.opts[g], name)
 	}
 	st := so.State()
 	st[name] = ps
-	return errors.Wrap(so.SetState(st), "train: groups")
+	return errors.Wrap(so.SetState(st), "optim: groups")
 }
 
 // acceptor returns the first group whose optimizer uses exactly ps's buffers, or -1.
@@ -306,8 +307,17 @@ func (o *groupOptimizer) acceptor(ps ParamState) int {
 	return -1
 }
 
-// assign records the group of each param, so that SetState can route state to
-// the right group before the first Step (groups may share buffer names).
+// AssignGroups decides now the group of each of params, for an optimizer built by
+// Groups or NoWeightDecay, so that SetState can route restored state to the right
+// group before the first Step (groups may share buffer names). Call it with the
+// params that will be stepped before restoring state; other optimizers ignore it.
+func AssignGroups(opt Optimizer, params []*graph.Param) {
+	if g, ok := opt.(*groupOptimizer); ok {
+		g.assign(params)
+	}
+}
+
+// assign records the group of each param.
 func (o *groupOptimizer) assign(params []*graph.Param) {
 	for _, p := range params {
 		if p != nil {

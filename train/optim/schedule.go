@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -8,14 +8,16 @@ import (
 )
 
 // Schedule gives the learning rate as a function of the schedule's step count, in
-// closed form. The Trainer calls LR with the optimizer's configured rate as base and
+// closed form. train.Trainer calls LR with the optimizer's configured rate as base and
 // step = 0 before training, and again after each epoch (or each optimizer step, with
-// Config.ScheduleEvery = EveryStep), like calling a PyTorch scheduler's step().
+// train.Config.ScheduleEvery = train.EveryStep), like calling a PyTorch scheduler's
+// step(); anyone may call it, and set the rate with Optimizer.SetLR.
 //
 // The schedules match torch.optim.lr_scheduler (1.13) to rounding:
 // testdata/optim/gen_sched.py writes PyTorch's values for 50 steps and
-// schedule_test.go compares. ReduceLROnPlateau depends on a metric, not on the step,
-// and is a Callback instead.
+// schedule_test.go compares. ReduceLROnPlateau depends on a metric, not on the step:
+// its rule is Plateau, which train.ReduceLROnPlateau, a Callback, drives once per
+// epoch.
 type Schedule interface {
 	// LR returns the learning rate at step (>= 0) for a base rate base.
 	LR(base float64, step int) float64
@@ -48,7 +50,7 @@ func (s StepLR) LR(base float64, step int) float64 {
 
 func (s StepLR) Validate() error {
 	if s.StepSize <= 0 {
-		return errors.Errorf("train: StepLR: StepSize = %d, want > 0", s.StepSize)
+		return errors.Errorf("optim: StepLR: StepSize = %d, want > 0", s.StepSize)
 	}
 	return checkGamma("StepLR", s.gamma())
 }
@@ -77,11 +79,11 @@ func (s MultiStepLR) LR(base float64, step int) float64 {
 
 func (s MultiStepLR) Validate() error {
 	if len(s.Milestones) == 0 {
-		return errors.New("train: MultiStepLR: no Milestones")
+		return errors.New("optim: MultiStepLR: no Milestones")
 	}
 	for i, m := range s.Milestones {
 		if m <= 0 || (i > 0 && m <= s.Milestones[i-1]) {
-			return errors.Errorf("train: MultiStepLR: Milestones = %v, want increasing values > 0", s.Milestones)
+			return errors.Errorf("optim: MultiStepLR: Milestones = %v, want increasing values > 0", s.Milestones)
 		}
 	}
 	return checkGamma("MultiStepLR", orDefault(s.Gamma, 0.1))
@@ -128,7 +130,7 @@ func cosineAnneal(base, min, frac float64) float64 {
 
 func (s CosineAnnealingLR) Validate() error {
 	if s.TMax <= 0 {
-		return errors.Errorf("train: CosineAnnealingLR: TMax = %d, want > 0", s.TMax)
+		return errors.Errorf("optim: CosineAnnealingLR: TMax = %d, want > 0", s.TMax)
 	}
 	return checkMinLR("CosineAnnealingLR", s.MinLR)
 }
@@ -160,11 +162,11 @@ func (s WarmupCosineLR) LR(base float64, step int) float64 {
 
 func (s WarmupCosineLR) Validate() error {
 	if s.WarmupSteps < 0 || s.TotalSteps <= s.WarmupSteps {
-		return errors.Errorf("train: WarmupCosineLR: WarmupSteps = %d, TotalSteps = %d, want 0 <= WarmupSteps < TotalSteps",
+		return errors.Errorf("optim: WarmupCosineLR: WarmupSteps = %d, TotalSteps = %d, want 0 <= WarmupSteps < TotalSteps",
 			s.WarmupSteps, s.TotalSteps)
 	}
 	if f := orDefault(s.StartFactor, 1.0/3); !(f > 0 && f <= 1) {
-		return errors.Errorf("train: WarmupCosineLR: StartFactor = %g, want in (0, 1]", s.StartFactor)
+		return errors.Errorf("optim: WarmupCosineLR: StartFactor = %g, want in (0, 1]", s.StartFactor)
 	}
 	return checkMinLR("WarmupCosineLR", s.MinLR)
 }
@@ -179,9 +181,9 @@ func (s WarmupCosineLR) String() string {
 // MaxLR/DivFactor to MaxLR over the first PctStart of TotalSteps, then anneals to
 // MaxLR/(DivFactor*FinalDivFactor) at the last step. With ThreePhase it rises, comes
 // back down to the start symmetrically, then anneals to the minimum. Annealing is
-// cosine, or linear with Linear. Use it with Config.ScheduleEvery = EveryStep and
-// TotalSteps = epochs * batches per epoch. After TotalSteps-1 the rate stays at the
-// minimum (PyTorch raises an error).
+// cosine, or linear with Linear. Use it with train.Config.ScheduleEvery =
+// train.EveryStep and TotalSteps = epochs * batches per epoch. After TotalSteps-1 the
+// rate stays at the minimum (PyTorch raises an error).
 //
 // MaxLR 0 means the optimizer's rate; PctStart 0 means 0.3, DivFactor 0 means 25,
 // FinalDivFactor 0 means 1e4, as in PyTorch.
@@ -225,16 +227,16 @@ func (s OneCycleLR) LR(base float64, step int) float64 {
 
 func (s OneCycleLR) Validate() error {
 	if s.TotalSteps <= 1 {
-		return errors.Errorf("train: OneCycleLR: TotalSteps = %d, want > 1", s.TotalSteps)
+		return errors.Errorf("optim: OneCycleLR: TotalSteps = %d, want > 1", s.TotalSteps)
 	}
 	if s.MaxLR < 0 || math.IsNaN(s.MaxLR) || math.IsInf(s.MaxLR, 0) {
-		return errors.Errorf("train: OneCycleLR: MaxLR = %g, want finite >= 0 (0 means the optimizer's rate)", s.MaxLR)
+		return errors.Errorf("optim: OneCycleLR: MaxLR = %g, want finite >= 0 (0 means the optimizer's rate)", s.MaxLR)
 	}
 	if p := orDefault(s.PctStart, 0.3); !(p > 0 && p < 1) {
-		return errors.Errorf("train: OneCycleLR: PctStart = %g, want in (0, 1)", s.PctStart)
+		return errors.Errorf("optim: OneCycleLR: PctStart = %g, want in (0, 1)", s.PctStart)
 	}
 	if s.DivFactor < 0 || s.FinalDivFactor < 0 || math.IsNaN(s.DivFactor+s.FinalDivFactor) {
-		return errors.Errorf("train: OneCycleLR: DivFactor = %g, FinalDivFactor = %g, want > 0 (0 means the default)",
+		return errors.Errorf("optim: OneCycleLR: DivFactor = %g, FinalDivFactor = %g, want > 0 (0 means the default)",
 			s.DivFactor, s.FinalDivFactor)
 	}
 	return nil
@@ -258,116 +260,14 @@ func orDefault(v, def float64) float64 {
 
 func checkGamma(name string, g float64) error {
 	if !(g > 0 && g <= 1) {
-		return errors.Errorf("train: %s: Gamma = %g, want in (0, 1]", name, g)
+		return errors.Errorf("optim: %s: Gamma = %g, want in (0, 1]", name, g)
 	}
 	return nil
 }
 
 func checkMinLR(name string, v float64) error {
 	if !(v >= 0) || math.IsInf(v, 0) {
-		return errors.Errorf("train: %s: MinLR = %g, want finite >= 0", name, v)
+		return errors.Errorf("optim: %s: MinLR = %g, want finite >= 0", name, v)
 	}
 	return nil
-}
-
-// Plateau is the state machine of ReduceLROnPlateau (PyTorch's ReduceLROnPlateau,
-// 1.13): it watches a metric and multiplies the learning rate by Factor when the
-// metric has not improved for more than Patience observations. Zero fields take
-// PyTorch's defaults: Factor 0.1, Patience 10 (write -1 for 0), Threshold 1e-4
-// (relative), Eps 1e-8.
-type Plateau struct {
-	Max           bool    // the metric should increase (accuracy); default: decrease (loss)
-	Factor        float64 // in (0, 1); 0 means 0.1
-	Patience      int     // observations without improvement tolerated; 0 means 10, -1 means 0
-	Threshold     float64 // the least change that counts as an improvement; 0 means 1e-4
-	AbsThreshold  bool    // Threshold is absolute; default: relative to the best value
-	Cooldown      int     // observations to wait after a reduction before counting again
-	MinLR         float64 // the rate never goes below it
-	Eps           float64 // a reduction smaller than Eps is skipped; 0 means 1e-8
-	best          float64
-	bad, cooldown int
-	started       bool
-}
-
-// PlateauState is the part of a Plateau that changes as it observes; checkpoints
-// save it.
-type PlateauState struct {
-	Best     float64 `json:"best"`
-	Bad      int     `json:"num_bad_epochs"`
-	Cooldown int     `json:"cooldown_counter"`
-	Started  bool    `json:"started"`
-}
-
-// State returns the Plateau's state.
-func (p *Plateau) State() PlateauState {
-	return PlateauState{Best: p.best, Bad: p.bad, Cooldown: p.cooldown, Started: p.started}
-}
-
-// SetState restores a state returned by State.
-func (p *Plateau) SetState(s PlateauState) {
-	p.best, p.bad, p.cooldown, p.started = s.Best, s.Bad, s.Cooldown, s.Started
-}
-
-// Validate returns an error naming the first invalid field.
-func (p *Plateau) Validate() error {
-	if f := orDefault(p.Factor, 0.1); !(f > 0 && f < 1) {
-		return errors.Errorf("train: ReduceLROnPlateau: Factor = %g, want in (0, 1)", p.Factor)
-	}
-	if p.Patience < -1 || p.Cooldown < 0 {
-		return errors.Errorf("train: ReduceLROnPlateau: Patience = %d, Cooldown = %d, want >= 0 (Patience -1 means 0)",
-			p.Patience, p.Cooldown)
-	}
-	if !(p.Threshold >= 0) || !(p.MinLR >= 0) || !(p.Eps >= 0) {
-		return errors.Errorf("train: ReduceLROnPlateau: Threshold = %g, MinLR = %g, Eps = %g, want >= 0",
-			p.Threshold, p.MinLR, p.Eps)
-	}
-	return nil
-}
-
-// Observe records one value of the metric and returns the learning rate to use from
-// now on, given the current one.
-func (p *Plateau) Observe(metric, lr float64) float64 {
-	if !p.started {
-		p.best, p.started = math.Inf(1), true
-		if p.Max {
-			p.best = math.Inf(-1)
-		}
-	}
-	if p.better(metric) {
-		p.best, p.bad = metric, 0
-	} else {
-		p.bad++
-	}
-	if p.cooldown > 0 {
-		p.cooldown--
-		p.bad = 0
-	}
-	patience := p.Patience
-	switch patience {
-	case 0:
-		patience = 10
-	case -1:
-		patience = 0
-	}
-	if p.bad > patience {
-		next := max(lr*orDefault(p.Factor, 0.1), p.MinLR)
-		if lr-next > orDefault(p.Eps, 1e-8) {
-			lr = next
-		}
-		p.cooldown, p.bad = p.Cooldown, 0
-	}
-	return lr
-}
-
-func (p *Plateau) better(a float64) bool {
-	th := orDefault(p.Threshold, 1e-4)
-	switch {
-	case !p.Max && !p.AbsThreshold:
-		return a < p.best*(1-th)
-	case !p.Max:
-		return a < p.best-th
-	case !p.AbsThreshold:
-		return a > p.best*(th+1)
-	}
-	return a > p.best+th
 }

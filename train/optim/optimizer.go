@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"math"
@@ -42,11 +42,11 @@ type Optimizer interface {
 	String() string
 }
 
-// OptimizerConfig is a set of hyperparameters, held by value, that builds a fresh
+// Config is a set of hyperparameters, held by value, that builds a fresh
 // Optimizer with empty state. SGD, Adam, AdamW, RMSProp, Adagrad and Groups
 // implement it; their zero fields take documented defaults, and NewOptimizer rejects
 // invalid values with an error that names the field.
-type OptimizerConfig interface {
+type Config interface {
 	// NewOptimizer validates the hyperparameters and returns an Optimizer with no
 	// state, or an error naming the first invalid field.
 	NewOptimizer() (Optimizer, error)
@@ -86,27 +86,27 @@ func newOptimStates(slots ...string) optimStates {
 // for trainable params seen for the first time. opt names the optimizer in errors.
 func (t *optimStates) check(opt string, lr float64, params []*graph.Param) error {
 	if !(lr >= 0) || math.IsInf(lr, 0) {
-		return errors.Errorf("train: %s: learning rate = %g, want finite >= 0", opt, lr)
+		return errors.Errorf("optim: %s: learning rate = %g, want finite >= 0", opt, lr)
 	}
 	t.calls++
 	t.release()
 	for i, p := range params {
 		if p == nil {
-			return errors.Errorf("train: %s: params[%d] is nil", opt, i)
+			return errors.Errorf("optim: %s: params[%d] is nil", opt, i)
 		}
 		if !p.Trainable() {
 			continue
 		}
 		v, g := p.Value(), p.Grad()
 		if g == nil {
-			return errors.Errorf("train: %s: param %q has no gradient", opt, p.Name())
+			return errors.Errorf("optim: %s: param %q has no gradient", opt, p.Name())
 		}
 		dt := v.Dtype()
 		if dt != graph.Float32 && dt != graph.Float64 {
-			return errors.Errorf("train: %s: param %q has dtype %v, want float32 or float64", opt, p.Name(), dt)
+			return errors.Errorf("optim: %s: param %q has dtype %v, want float32 or float64", opt, p.Name(), dt)
 		}
 		if g.Dtype() != dt || !slices.Equal(g.Shape(), v.Shape()) || g.Size() != v.Size() {
-			return errors.Errorf("train: %s: param %q: gradient is %v %v, want %v %v like its value",
+			return errors.Errorf("optim: %s: param %q: gradient is %v %v, want %v %v like its value",
 				opt, p.Name(), g.Dtype(), []int(g.Shape()), dt, []int(v.Shape()))
 		}
 		st, ok := t.m[p.Name()]
@@ -119,11 +119,11 @@ func (t *optimStates) check(opt string, lr float64, params []*graph.Param) error
 		} else if st.adopt {
 			st.shape, st.dtype, st.adopt = slices.Clone(v.Shape()), dt, false
 		} else if st.dtype != dt || !slices.Equal(st.shape, v.Shape()) {
-			return errors.Errorf("train: %s: param %q is %v %v, but its optimizer state is %v %v (name reused for another param?)",
+			return errors.Errorf("optim: %s: param %q is %v %v, but its optimizer state is %v %v (name reused for another param?)",
 				opt, p.Name(), dt, []int(v.Shape()), st.dtype, st.shape)
 		}
 		if st.seen == t.calls {
-			return errors.Errorf("train: %s: param %q appears more than once in one Step", opt, p.Name())
+			return errors.Errorf("optim: %s: param %q appears more than once in one Step", opt, p.Name())
 		}
 		st.seen = t.calls
 		t.active = append(t.active, p)
@@ -185,7 +185,7 @@ func checkHypers(opt string, checks ...hyperCheck) error {
 			(k.v > k.lo || (!k.loOpen && k.v == k.lo)) &&
 			(k.v < k.hi || (!k.hiOpen && k.v == k.hi))
 		if !ok {
-			return errors.Errorf("train: %s: %s = %g, want %s", opt, k.field, k.v, k.want)
+			return errors.Errorf("optim: %s: %s = %g, want %s", opt, k.field, k.v, k.want)
 		}
 	}
 	return nil

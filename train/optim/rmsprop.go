@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -35,8 +35,8 @@ type RMSProp struct {
 }
 
 var (
-	_ OptimizerConfig   = RMSProp{}
-	_ StatefulOptimizer = (*rmsprop)(nil)
+	_ Config   = RMSProp{}
+	_ Stateful = (*rmsprop)(nil)
 )
 
 // NewOptimizer returns a fresh RMSProp optimizer, or an error naming the first
@@ -71,7 +71,7 @@ func (c RMSProp) NewOptimizer() (Optimizer, error) {
 	return &rmsprop{cfg: c, lr: c.LR, state: newOptimStates(slots...)}, nil
 }
 
-func (c RMSProp) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
+func (c RMSProp) withWeightDecay(wd float64) Config { c.WeightDecay = wd; return c }
 
 // rmsprop is the Optimizer that RMSProp builds.
 type rmsprop struct {

@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"maps"
@@ -21,9 +21,9 @@ type ParamState struct {
 	Slots map[string]*tensor.Dense
 }
 
-// StatefulOptimizer is an Optimizer whose state can be exported and restored, as
+// Stateful is an Optimizer whose state can be exported and restored, as
 // checkpoints do. Every optimizer that gradflow's configs build implements it.
-type StatefulOptimizer interface {
+type Stateful interface {
 	Optimizer
 
 	// State returns a deep copy of the state of every parameter stepped so far,
@@ -63,11 +63,11 @@ func (t *optimStates) restore(opt string, s map[string]ParamState) error {
 	for _, name := range slices.Sorted(maps.Keys(s)) {
 		ps := s[name]
 		if ps.Steps < 0 {
-			return errors.Errorf("train: %s: state of %q: steps = %d, want >= 0", opt, name, ps.Steps)
+			return errors.Errorf("optim: %s: state of %q: steps = %d, want >= 0", opt, name, ps.Steps)
 		}
 		for _, slot := range slices.Sorted(maps.Keys(ps.Slots)) { // sorted: the same error every time
 			if !slices.Contains(t.slots, slot) {
-				return errors.Errorf("train: %s: state of %q has buffer %q, want only %s",
+				return errors.Errorf("optim: %s: state of %q has buffer %q, want only %s",
 					opt, name, slot, slotList(t.slots))
 			}
 		}
@@ -76,15 +76,15 @@ func (t *optimStates) restore(opt string, s map[string]ParamState) error {
 		for i, slot := range t.slots {
 			d := ps.Slots[slot]
 			if d == nil {
-				return errors.Errorf("train: %s: state of %q lacks buffer %q", opt, name, slot)
+				return errors.Errorf("optim: %s: state of %q lacks buffer %q", opt, name, slot)
 			}
 			if d.Dtype() != graph.Float32 && d.Dtype() != graph.Float64 {
-				return errors.Errorf("train: %s: state of %q: buffer %q has dtype %v, want float32 or float64", opt, name, slot, d.Dtype())
+				return errors.Errorf("optim: %s: state of %q: buffer %q has dtype %v, want float32 or float64", opt, name, slot, d.Dtype())
 			}
 			if i == 0 {
 				shape, dt = []int(d.Shape()), d.Dtype()
 			} else if d.Dtype() != dt || !slices.Equal([]int(d.Shape()), shape) {
-				return errors.Errorf("train: %s: state of %q: buffer %q is %v %v, buffer %q is %v %v",
+				return errors.Errorf("optim: %s: state of %q: buffer %q is %v %v, buffer %q is %v %v",
 					opt, name, slot, d.Dtype(), d.Shape(), t.slots[0], dt, shape)
 			}
 		}

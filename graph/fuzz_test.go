@@ -1,12 +1,10 @@
-package train
+package graph
 
 import (
 	"bytes"
 	"testing"
 
 	"gorgonia.org/tensor"
-
-	"github.com/gradflow/gradflow/graph"
 )
 
 // FuzzLoad feeds arbitrary bytes to the safetensors parser and to the strict and
@@ -32,10 +30,10 @@ func FuzzLoad(f *testing.F) {
 		if _, _, err := ReadTensors(data); err != nil {
 			return
 		}
-		s := graph.NewScope(graph.Float32)
-		pw, _ := s.Sub("m").Param("w", graph.Weight, []int{2, 3}, graph.Zeros{})
-		pb, _ := s.Sub("m").Param("b", graph.Bias, []int{3}, graph.Zeros{})
-		params := []*graph.Param{pw, pb}
+		s := NewScope(Float32)
+		pw, _ := s.Sub("m").Param("w", Weight, []int{2, 3}, Zeros{})
+		pb, _ := s.Sub("m").Param("b", Bias, []int{3}, Zeros{})
+		params := []*Param{pw, pb}
 		_ = loadParams(data, params)
 		_ = loadParams(data, params, Partial())
 	})

@@ -1,4 +1,4 @@
-package train
+package graph
 
 import (
 	"bufio"
@@ -7,8 +7,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
@@ -205,7 +203,7 @@ func shapeOrScalar(s []int) []int {
 func ReadTensors(b []byte) (map[string]*tensor.Dense, map[string]string, error) {
 	f, err := parseSafetensors(b)
 	if err != nil {
-		return nil, nil, errors.Wrap(err, "train: safetensors")
+		return nil, nil, errors.Wrap(err, "graph: safetensors")
 	}
 	out := make(map[string]*tensor.Dense, len(f.entries))
 	for name := range f.entries {
@@ -226,11 +224,11 @@ func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string
 	for _, name := range names {
 		t := tensors[name]
 		if t == nil {
-			return errors.Errorf("train: safetensors: tensor %q is nil", name)
+			return errors.Errorf("graph: safetensors: tensor %q is nil", name)
 		}
 		dt, err := stDTypeName(t.Dtype())
 		if err != nil {
-			return errors.Wrapf(err, "train: safetensors: tensor %q", name)
+			return errors.Wrapf(err, "graph: safetensors: tensor %q", name)
 		}
 		_, size, _ := stDTypeSize(dt)
 		n := uint64(t.Size() * size)
@@ -243,7 +241,7 @@ func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string
 	}
 	js, err := json.Marshal(header)
 	if err != nil {
-		return errors.Wrap(err, "train: safetensors: header")
+		return errors.Wrap(err, "graph: safetensors: header")
 	}
 	for len(js)%8 != 0 { // align the data to 8 bytes, as safetensors does
 		js = append(js, ' ')
@@ -268,43 +266,5 @@ func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string
 			}
 		}
 	}
-	return errors.Wrap(bw.Flush(), "train: safetensors: write")
-}
-
-// writeFileAtomic writes a file so that a crash leaves either the old file or the
-// new one: it writes a temporary file in the same directory, syncs it, renames it
-// over path and syncs the directory.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = write(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return errors.Wrap(bw.Flush(), "graph: safetensors: write")
 }

@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -65,9 +65,9 @@ type AdamW struct {
 }
 
 var (
-	_ OptimizerConfig   = Adam{}
-	_ OptimizerConfig   = AdamW{}
-	_ StatefulOptimizer = (*adam)(nil)
+	_ Config   = Adam{}
+	_ Config   = AdamW{}
+	_ Stateful = (*adam)(nil)
 )
 
 // NewOptimizer returns a fresh Adam optimizer, or an error naming the first invalid
@@ -124,8 +124,8 @@ func (o *adam) SetLR(lr float64)                       { o.lr = lr }
 func (o *adam) State() map[string]ParamState           { return o.state.export() }
 func (o *adam) SetState(s map[string]ParamState) error { return o.state.restore(o.name, s) }
 
-func (c Adam) withWeightDecay(wd float64) OptimizerConfig  { c.WeightDecay = wd; return c }
-func (c AdamW) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
+func (c Adam) withWeightDecay(wd float64) Config  { c.WeightDecay = wd; return c }
+func (c AdamW) withWeightDecay(wd float64) Config { c.WeightDecay = wd; return c }
 
 func (o *adam) String() string {
 	name := "Adam"

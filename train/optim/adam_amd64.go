@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package train
+package optim
 
 import "github.com/gradflow/gradflow/ops/blas"
 

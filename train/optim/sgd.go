@@ -1,4 +1,4 @@
-package train
+package optim
 
 import (
 	"fmt"
@@ -39,8 +39,8 @@ type SGD struct {
 }
 
 var (
-	_ OptimizerConfig   = SGD{}
-	_ StatefulOptimizer = (*sgd)(nil)
+	_ Config   = SGD{}
+	_ Stateful = (*sgd)(nil)
 )
 
 // NewOptimizer returns a fresh SGD optimizer, or an error naming the first invalid
@@ -56,7 +56,7 @@ func (c SGD) NewOptimizer() (Optimizer, error) {
 		return nil, err
 	}
 	if c.Nesterov && (c.Momentum <= 0 || c.Dampening != 0) {
-		return nil, errors.Errorf("train: sgd: Nesterov needs Momentum > 0 and Dampening = 0, have Momentum = %g, Dampening = %g",
+		return nil, errors.Errorf("optim: sgd: Nesterov needs Momentum > 0 and Dampening = 0, have Momentum = %g, Dampening = %g",
 			c.Momentum, c.Dampening)
 	}
 	var slots []string
@@ -73,11 +73,11 @@ type sgd struct {
 	state optimStates
 }
 
-func (o *sgd) LR() float64                               { return o.lr }
-func (o *sgd) SetLR(lr float64)                          { o.lr = lr }
-func (o *sgd) State() map[string]ParamState              { return o.state.export() }
-func (o *sgd) SetState(s map[string]ParamState) error    { return o.state.restore("sgd", s) }
-func (c SGD) withWeightDecay(wd float64) OptimizerConfig { c.WeightDecay = wd; return c }
+func (o *sgd) LR() float64                            { return o.lr }
+func (o *sgd) SetLR(lr float64)                       { o.lr = lr }
+func (o *sgd) State() map[string]ParamState           { return o.state.export() }
+func (o *sgd) SetState(s map[string]ParamState) error { return o.state.restore("sgd", s) }
+func (c SGD) withWeightDecay(wd float64) Config       { c.WeightDecay = wd; return c }
 
 func (o *sgd) String() string {
 	return fmt.Sprintf("SGD(lr=%g, momentum=%g, dampening=%g, weight_decay=%g, nesterov=%t)",

@@ -1,0 +1,83 @@
+package plot
+
+import (
+	"io"
+	"math"
+	"slices"
+
+	"github.com/pkg/errors"
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gradflow/gradflow/graph"
+)
+
+// series is one named line of a plot.
+type series struct {
+	name string
+	x, y []float64
+}
+
+// newPlot returns a plot with the lines, skipping NaN points (and, with logY,
+// points <= 0, which a log scale cannot show). It returns nil if no point is left.
+func newPlot(title, xLabel, yLabel string, logY bool, lines []series) (*gplot.Plot, error) {
+	p := gplot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.Legend.Top = true
+	if logY {
+		p.Y.Scale = gplot.LogScale{}
+		p.Y.Tick.Marker = gplot.LogTicks{}
+	}
+	var args []any
+	for _, s := range lines {
+		var xy plotter.XYs
+		for i, y := range s.y {
+			if math.IsNaN(y) || math.IsInf(y, 0) || (logY && y <= 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: s.x[i], Y: y})
+		}
+		if len(xy) > 0 {
+			args = append(args, s.name, xy)
+		}
+	}
+	if len(args) == 0 {
+		return nil, nil
+	}
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// savePlots draws the non-nil plots stacked vertically into a PNG file, atomically.
+func savePlots(path string, plots []*gplot.Plot) error {
+	plots = slices.DeleteFunc(plots, func(p *gplot.Plot) bool { return p == nil })
+	if len(plots) == 0 {
+		return errors.Errorf("plot: %s: nothing to plot", path)
+	}
+	const w, rowH = 20 * vg.Centimeter, 9 * vg.Centimeter
+	img := vgimg.New(w, rowH*vg.Length(len(plots)))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
+		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2, PadY: vg.Millimeter * 4}
+	grid := make([][]*gplot.Plot, len(plots))
+	for i, p := range plots {
+		grid[i] = []*gplot.Plot{p}
+	}
+	canvases := gplot.Align(grid, tiles, dc)
+	for i, p := range plots {
+		p.Draw(canvases[i][0])
+	}
+	err := graph.WriteFileAtomic(path, func(f io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(f)
+		return err
+	})
+	return errors.Wrapf(err, "plot: %s", path)
+}
