@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
@@ -57,4 +58,24 @@ func ExampleSummary() {
 	// fc/weight  weight  [784 10]  7840   true
 	// fc/bias    bias    [10]      10     true
 	// total 7850 params (7850 trainable, 0 not)
+}
+
+// Recover turns a panic at a boundary of your own into an error that says whose code
+// panicked and where.
+func ExampleRecover() {
+	build := func() (err error) {
+		defer graph.Recover(&err)
+		var sizes map[string]int
+		sizes["fc1"] = 128 // a bug: the map was never made
+		return nil
+	}
+	err := build()
+	fmt.Println(err)
+	var pe *graph.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Whose)
+	}
+	// Output:
+	// user code panicked in github.com/gradflow/gradflow/graph_test.ExampleRecover.func1: assignment to entry in nil map
+	// user code
 }
