@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
@@ -135,7 +136,6 @@ func (l *BatchNorm) kind() string {
 // BatchNorm2D. In a Train graph every run of the graph updates RunningMean and
 // RunningVar.
 func (l *BatchNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: %s %q: nil input", l.kind(), l.name)
 	}
@@ -174,3 +174,6 @@ func (l *BatchNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node,
 func (l *BatchNorm) Params() []*graph.Param {
 	return []*graph.Param{l.Weight, l.Bias, l.RunningMean, l.RunningVar}
 }
+
+// String returns `batchnorm1d or batchnorm2d "<scope>"`, as errors name the layer.
+func (l *BatchNorm) String() string { return fmt.Sprintf("%s %q", l.kind(), l.name) }

@@ -11,7 +11,7 @@ import (
 func ExampleNewSequential() {
 	s := graph.NewScope(graph.Float32, graph.Seed(1))
 	model, err := nn.NewSequential(s.Sub("mlp"),
-		nn.LinearConfig{In: 784, Out: 256}, nn.ReLU(),
+		nn.LinearConfig{In: 784, Out: 256, Activation: nn.ReLU},
 		nn.LinearConfig{In: 256, Out: 10})
 	if err != nil {
 		fmt.Println(err)

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
@@ -87,7 +88,6 @@ func checkLastDim(kind, name string, x *gorgonia.Node, dim int) error {
 
 // Forward normalises x (..., Dim) over its last axis.
 func (l *LayerNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := checkLastDim("layer norm", l.name, x, l.Dim); err != nil {
 		return nil, err
 	}
@@ -113,6 +113,9 @@ func (l *LayerNorm) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight, l.Bias}
 }
+
+// String returns `layer norm "<scope>"`, as errors name the layer.
+func (l *LayerNorm) String() string { return fmt.Sprintf("layer norm %q", l.name) }
 
 // RMSNormConfig configures an RMSNorm layer.
 type RMSNormConfig struct {
@@ -155,7 +158,6 @@ func (c RMSNormConfig) Build(s *graph.Scope) (Layer, error) { return NewRMSNorm(
 
 // Forward normalises x (..., Dim) over its last axis.
 func (l *RMSNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := checkLastDim("rms norm", l.name, x, l.Dim); err != nil {
 		return nil, err
 	}
@@ -178,3 +180,6 @@ func (l *RMSNorm) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight}
 }
+
+// String returns `rms norm "<scope>"`, as errors name the layer.
+func (l *RMSNorm) String() string { return fmt.Sprintf("rms norm %q", l.name) }

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -99,7 +101,6 @@ func (l *Pool2D) OutputSize(h, w int) (int, int) {
 
 // Forward pools x, of shape (N, C, H, W).
 func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: %s %q: nil input", l.kind(), l.name)
 	}
@@ -123,6 +124,9 @@ func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 
 // Params returns nil: pooling has no Params.
 func (l *Pool2D) Params() []*graph.Param { return nil }
+
+// String returns `maxpool2d or avgpool2d "<scope>"`, as errors name the layer.
+func (l *Pool2D) String() string { return fmt.Sprintf("%s %q", l.kind(), l.name) }
 
 // GlobalAvgPool2DConfig configures a GlobalAvgPool2D layer.
 type GlobalAvgPool2DConfig struct {
@@ -154,7 +158,6 @@ func (c GlobalAvgPool2DConfig) Build(s *graph.Scope) (Layer, error) { return New
 
 // Forward averages x, of shape (N, C, H, W), over H and W.
 func (l *GlobalAvgPool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: globalavgpool2d %q: nil input", l.name)
 	}
@@ -176,3 +179,6 @@ func (l *GlobalAvgPool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia
 
 // Params returns nil: pooling has no Params.
 func (l *GlobalAvgPool2D) Params() []*graph.Param { return nil }
+
+// String returns `globalavgpool2d "<scope>"`, as errors name the layer.
+func (l *GlobalAvgPool2D) String() string { return fmt.Sprintf("globalavgpool2d %q", l.name) }
