@@ -208,3 +208,20 @@ func TestSequentialFusedErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearActivationGradient: numeric gradient checks of Linear layers whose
+// Activation is not fused (a Linear node, then the activation's), float64 and float32.
+func TestLinearActivationGradient(t *testing.T) {
+	for _, dt := range dtypes {
+		for _, act := range []Activation{GELU, GELUTanh, SiLU, Tanh, LeakyReLU(0.1)} {
+			t.Run(fmt.Sprintf("%v/%v", dt, act), func(t *testing.T) {
+				s := graph.NewScope(dt, graph.Seed(6))
+				l, err := NewLinear(s.Sub("fc"), LinearConfig{In: 4, Out: 3, Activation: act})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkLayerGrad(t, dt, l, randTensor(dt, 7, 5, 4))
+			})
+		}
+	}
+}

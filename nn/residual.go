@@ -109,10 +109,10 @@ func (r *Residual) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, 
 // Params returns Inner's Params, then Projection's.
 func (r *Residual) Params() []*graph.Param {
 	var ps []*graph.Param
-	if r.Inner != nil {
+	if !isNil(r.Inner) {
 		ps = append(ps, r.Inner.Params()...)
 	}
-	if r.Projection != nil {
+	if !isNil(r.Projection) {
 		ps = append(ps, r.Projection.Params()...)
 	}
 	return ps
