@@ -81,11 +81,11 @@ func cnnGradflow(sh cnnShape) Setup {
 		}
 		k5 := [2]int{5, 5}
 		pool := nn.MaxPool2DConfig{Kernel: [2]int{2, 2}}
-		items := []any{
-			nn.Conv2DConfig{In: 1, Out: sh.C1, Kernel: k5}, pool, nn.ReLU(), // 28 -> 24 -> 12
-			nn.Conv2DConfig{In: sh.C1, Out: sh.C2, Kernel: k5}, pool, nn.ReLU(), // 12 -> 8 -> 4
+		items := []nn.LayerConfig{
+			nn.Conv2DConfig{In: 1, Out: sh.C1, Kernel: k5}, pool, nn.ReLU, // 28 -> 24 -> 12
+			nn.Conv2DConfig{In: sh.C1, Out: sh.C2, Kernel: k5}, pool, nn.ReLU, // 12 -> 8 -> 4
 			nn.FlattenConfig{},
-			nn.LinearConfig{In: sh.C2 * 16, Out: sh.Hidden}, nn.ReLU(),
+			nn.LinearConfig{In: sh.C2 * 16, Out: sh.Hidden, Activation: nn.ReLU},
 			nn.LinearConfig{In: sh.Hidden, Out: 10},
 		}
 		return classifierInstance(env, "cnn", items, trainSet, testSet, sh.Batch, evalBatchFor(testSet.Len()))

@@ -86,7 +86,7 @@ type gradflowModel struct {
 // newGradflowModel builds a Sequential of items in a fresh scope, traces it on a
 // training graph whose inputs have the shapes of xbuf and tbuf (fed by reference), and
 // compiles it with the loss; the optimizer is Adam with learning rate lr.
-func newGradflowModel(env *Env, dt graph.DType, items []any, loss nn.Loss, xbuf, tbuf *tensor.Dense, lr float64) (*gradflowModel, error) {
+func newGradflowModel(env *Env, dt graph.DType, items []nn.LayerConfig, loss nn.Loss, xbuf, tbuf *tensor.Dense, lr float64) (*gradflowModel, error) {
 	s := graph.NewScope(dt, graph.Seed(env.Seed))
 	model, err := nn.NewSequential(s.Sub("model"), items...)
 	if err != nil {
@@ -101,7 +101,7 @@ func newGradflowModel(env *Env, dt graph.DType, items []any, loss nn.Loss, xbuf,
 	if err != nil {
 		return nil, err
 	}
-	out, err := model.Forward(g, x)
+	out, err := nn.Forward(model, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +138,10 @@ func (m *gradflowModel) evaluate(loss nn.Loss, set *data.Dataset, batch int) (tr
 	return tr.Evaluate(context.Background(), set)
 }
 
-func mlpItems() []any {
-	return []any{
-		nn.LinearConfig{In: mlpSizes[0], Out: mlpSizes[1]}, nn.ReLU(),
-		nn.LinearConfig{In: mlpSizes[1], Out: mlpSizes[2]}, nn.ReLU(),
+func mlpItems() []nn.LayerConfig {
+	return []nn.LayerConfig{
+		nn.LinearConfig{In: mlpSizes[0], Out: mlpSizes[1], Activation: nn.ReLU},
+		nn.LinearConfig{In: mlpSizes[1], Out: mlpSizes[2], Activation: nn.ReLU},
 		nn.LinearConfig{In: mlpSizes[2], Out: mlpSizes[3]},
 	}
 }
@@ -227,7 +227,7 @@ var (
 func xorGradflow(env *Env) (*Instance, error) {
 	xbuf := tensor.New(tensor.WithShape(4, 2), tensor.WithBacking(append([]float32(nil), xorX...)))
 	tbuf := tensor.New(tensor.WithShape(4, 1), tensor.WithBacking([]float32{0, 1, 1, 0}))
-	items := []any{nn.LinearConfig{In: 2, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 1}}
+	items := []nn.LayerConfig{nn.LinearConfig{In: 2, Out: 8, Activation: nn.Tanh}, nn.LinearConfig{In: 8, Out: 1}}
 	m, err := newGradflowModel(env, graph.Float32, items, nn.BCEWithLogits, xbuf, tbuf, 0.05)
 	if err != nil {
 		return nil, errors.Wrap(err, "bench: xor")

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,4 +112,24 @@ func ExampleLoadParams() {
 	fmt.Println(strings.TrimPrefix(err.Error(), "graph: LoadParams "+path+": "))
 	// Output:
 	// params do not fit: missing from the file: ["head"]; not in the model: ["b"]; shapes differ: "w": file has F32 [2 3], model has float32 [3 2]
+}
+
+// Recover turns a panic at a boundary of your own into an error that says whose code
+// panicked and where.
+func ExampleRecover() {
+	build := func() (err error) {
+		defer graph.Recover(&err)
+		var sizes map[string]int
+		sizes["fc1"] = 128 // a bug: the map was never made
+		return nil
+	}
+	err := build()
+	fmt.Println(err)
+	var pe *graph.PanicError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Whose)
+	}
+	// Output:
+	// user code panicked in github.com/gradflow/gradflow/graph_test.ExampleRecover.func1: assignment to entry in nil map
+	// user code
 }

@@ -204,19 +204,3 @@ func newNode(eg *gorgonia.ExprGraph, dt DType, shape []int, name string, value g
 	opts = append(opts, gorgonia.WithShape(shape...))
 	return gorgonia.NewTensor(eg, dt, len(shape), opts...), nil
 }
-
-// Recover turns a panic (gorgonia's Must helpers, NewTapeMachine, Grad on an op with
-// no derivative) into an error stored in *err. Use it as
-//
-//	defer graph.Recover(&err)
-//
-// at a public boundary whose body calls gorgonia.
-func Recover(err *error) {
-	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.Wrap(e, "gorgonia panicked")
-		} else {
-			*err = errors.Errorf("gorgonia panicked: %v", r)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -243,8 +244,8 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	}
 	m.vm.Reset()
 	defer m.vm.Reset() // release intermediates; also leaves the tape runnable after an error
-	if err := runTape(m.vm, m.errc, m.done); err != nil {
-		return errors.Wrap(err, "graph: Run")
+	if err := m.runTape(); err != nil {
+		return err
 	}
 	for i, p := range m.wrt {
 		if err := syncScalar(p.grad, m.gradVals[i]); err != nil {
@@ -261,6 +262,30 @@ func (m *Machine) Run(feeds Feeds) (err error) {
 	}
 	m.runs++
 	return nil
+}
+
+// runTape runs the tape. A panic inside an op (in its Do) becomes an error that names
+// the op and says whose code panicked (PanicError); it is recovered here, before Run's
+// deferred Reset moves the tape back to its start, so that the tape still points at
+// the op.
+func (m *Machine) runTape() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Wrapf(panicked(r), "graph: Run: %s", describeNode(tapeNode(m.vm, m.g.expr)))
+		}
+	}()
+	if err := runTape(m.vm, m.errc, m.done); err != nil {
+		return errors.Wrap(err, "graph: Run")
+	}
+	return nil
+}
+
+// describeNode names an op node for an error: its op and its output shape.
+func describeNode(n *gorgonia.Node) string {
+	if n == nil || n.Op() == nil {
+		return "running the tape"
+	}
+	return fmt.Sprintf("op %v (output shape %v)", n.Op(), n.Shape())
 }
 
 // syncScalar copies v into dst when v is a separate scalar value (non-scalar values are

@@ -53,3 +53,40 @@ func runTape(vm gorgonia.VM, errc chan error, done chan struct{}) error {
 	}
 	return nil
 }
+
+// tapeNode returns the node of the instruction at vm's current position, when vm is
+// gorgonia's tape machine: during a panic in an op, the op that panicked (runall
+// advances its pc after each instruction). It reads the machine's unexported pc and
+// program through reflection, as runTape links to its unexported loop; it returns nil
+// if they are not where gorgonia v0.9.18 keeps them.
+func tapeNode(vm gorgonia.VM, eg *gorgonia.ExprGraph) *gorgonia.Node {
+	v := reflect.ValueOf(vm)
+	if !isTape(v.Type()) || v.IsNil() {
+		return nil
+	}
+	tm := v.Elem()
+	pc, prog := tm.FieldByName("pc"), tm.FieldByName("p")
+	if pc.Kind() != reflect.Int || prog.Kind() != reflect.Pointer || prog.IsNil() {
+		return nil
+	}
+	instrs := prog.Elem().FieldByName("instructions")
+	if instrs.Kind() != reflect.Slice || pc.Int() < 0 || int(pc.Int()) >= instrs.Len() {
+		return nil
+	}
+	in := instrs.Index(int(pc.Int()))
+	for in.Kind() == reflect.Interface || in.Kind() == reflect.Pointer {
+		if in.IsNil() {
+			return nil
+		}
+		in = in.Elem()
+	}
+	if in.Kind() != reflect.Struct {
+		return nil
+	}
+	id := in.FieldByName("id")
+	if id.Kind() != reflect.Int64 {
+		return nil
+	}
+	n, _ := eg.Node(id.Int()).(*gorgonia.Node)
+	return n
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
@@ -105,7 +106,6 @@ func (a *MultiHeadAttention) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgoni
 // Embed), shape (B, T, Embed). keyPadding is nil or (B, S), 1 where a key is padding
 // (ignored) and 0 elsewhere.
 func (a *MultiHeadAttention) Attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node) (out *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if query == nil || key == nil || value == nil {
 		return nil, errors.Errorf("nn: attention %q: nil input", a.name)
 	}
@@ -226,3 +226,6 @@ func (a *MultiHeadAttention) Params() []*graph.Param {
 	}
 	return []*graph.Param{a.InProjWeight, a.InProjBias, a.OutProjWeight, a.OutProjBias}
 }
+
+// String returns `attention "<scope>"`, as errors name the layer.
+func (a *MultiHeadAttention) String() string { return fmt.Sprintf("attention %q", a.name) }

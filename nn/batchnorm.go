@@ -1,7 +1,7 @@
 package nn
 
 import (
-	"math"
+	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
@@ -11,16 +11,28 @@ import (
 
 // BatchNormConfig holds the hyperparameters of batch normalisation. BatchNorm1DConfig
 // and BatchNorm2DConfig have these fields and build the 1-D and 2-D layers.
+//
+// Momentum, Eps and FreezeStats are ops.BatchNormOptions' fields, with its rule (zero
+// values are PyTorch's defaults, validated by ops.BatchNormOptions.Validate); the
+// Graph's mode sets the options' Training.
 type BatchNormConfig struct {
 	// Features is the number of channels C, > 0.
 	Features int
 	// Momentum is the weight of the batch statistics in the running averages,
 	// running = (1-Momentum)*running + Momentum*batch (PyTorch's convention, the
-	// complement of Keras'), in (0, 1]. 0 means PyTorch's default 0.1. (To freeze the
-	// running statistics, run the model in an evaluation graph.)
+	// complement of Keras'), in [0, 1]. 0 means PyTorch's default 0.1. (To freeze the
+	// running statistics, run the model in an evaluation graph, or set FreezeStats.)
 	Momentum float64
 	// Eps is added to the variance before the square root. 0 means PyTorch's 1e-5.
 	Eps float64
+	// FreezeStats keeps the running statistics unchanged in training graphs, which
+	// still normalise with the batch's statistics (PyTorch's momentum=0).
+	FreezeStats bool
+}
+
+// options returns the ops options of the config, for a graph in training or not.
+func (c BatchNormConfig) options(training bool) ops.BatchNormOptions {
+	return ops.BatchNormOptions{Momentum: c.Momentum, Eps: c.Eps, Training: training, FreezeStats: c.FreezeStats}
 }
 
 // BatchNorm1DConfig configures a BatchNorm1D layer (see NewBatchNorm1D).
@@ -44,11 +56,11 @@ type BatchNorm2DConfig BatchNormConfig
 //   - RunningVar "running_var" (C), kind State, initialised to 1.
 //
 // The mode of the Graph decides the statistics. In a Train graph, mean and var are the
-// batch's (biased variance), and every run updates the running averages in place:
-// running = (1-Momentum)*running + Momentum*batch, with the unbiased variance for
-// RunningVar. In an Eval graph, mean and var are RunningMean and RunningVar, and
-// nothing is updated. The running statistics are Params of kind State: they are
-// saved and loaded with the weights, never trained, and shared by every graph of the
+// batch's (biased variance), and every run updates the running averages in place
+// (unless FreezeStats): running = (1-Momentum)*running + Momentum*batch, with the
+// unbiased variance for RunningVar. In an Eval graph, mean and var are RunningMean and
+// RunningVar, and nothing is updated. The running statistics are Params of kind State:
+// they are saved and loaded with the weights, never trained, and shared by every graph of the
 // model. Training needs more than one value per channel (a batch of one (N, C) row
 // is an error, as in PyTorch).
 //
@@ -57,7 +69,8 @@ type BatchNorm struct {
 	Weight, Bias            *graph.Param
 	RunningMean, RunningVar *graph.Param
 	Features                int
-	Momentum, Eps           float64
+	Momentum, Eps           float64 // the defaults filled in
+	FreezeStats             bool
 	spatial                 int // 1 for BatchNorm1D, 2 for BatchNorm2D
 	name                    string
 }
@@ -87,22 +100,16 @@ func (c BatchNorm1DConfig) Build(s *graph.Scope) (Layer, error) { return NewBatc
 func (c BatchNorm2DConfig) Build(s *graph.Scope) (Layer, error) { return NewBatchNorm2D(s, c) }
 
 func newBatchNorm(s *graph.Scope, cfg BatchNormConfig, spatial int) (*BatchNorm, error) {
-	l := &BatchNorm{Features: cfg.Features, Momentum: cfg.Momentum, Eps: cfg.Eps, spatial: spatial, name: s.Name()}
+	l := &BatchNorm{Features: cfg.Features, FreezeStats: cfg.FreezeStats, spatial: spatial, name: s.Name()}
 	if cfg.Features <= 0 {
 		return nil, errors.Errorf("nn: %s %q: Features = %d, want > 0", l.kind(), l.name, cfg.Features)
 	}
-	if l.Momentum == 0 {
-		l.Momentum = 0.1
+	o := cfg.options(false)
+	if err := o.Validate(); err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), l.name)
 	}
-	if !(l.Momentum > 0 && l.Momentum <= 1) {
-		return nil, errors.Errorf("nn: %s %q: Momentum = %v, want in (0, 1] (0 means 0.1)", l.kind(), l.name, cfg.Momentum)
-	}
-	if l.Eps == 0 {
-		l.Eps = 1e-5
-	}
-	if !(l.Eps > 0) || math.IsInf(l.Eps, 0) {
-		return nil, errors.Errorf("nn: %s %q: Eps = %v, want finite and > 0 (0 means 1e-5)", l.kind(), l.name, cfg.Eps)
-	}
+	o = o.WithDefaults()
+	l.Momentum, l.Eps = o.Momentum, o.Eps
 	shape := []int{cfg.Features}
 	params := []struct {
 		p    **graph.Param
@@ -135,7 +142,6 @@ func (l *BatchNorm) kind() string {
 // BatchNorm2D. In a Train graph every run of the graph updates RunningMean and
 // RunningVar.
 func (l *BatchNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: %s %q: nil input", l.kind(), l.name)
 	}
@@ -162,7 +168,7 @@ func (l *BatchNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node,
 		}
 	}
 	y, err = ops.BatchNorm(x, nodes[0], nodes[1], nodes[2], nodes[3],
-		ops.BatchNormConfig{Momentum: l.Momentum, Eps: l.Eps, Training: g.Training()})
+		ops.BatchNormOptions{Momentum: l.Momentum, Eps: l.Eps, Training: g.Training(), FreezeStats: l.FreezeStats})
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), l.name)
 	}
@@ -174,3 +180,6 @@ func (l *BatchNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node,
 func (l *BatchNorm) Params() []*graph.Param {
 	return []*graph.Param{l.Weight, l.Bias, l.RunningMean, l.RunningVar}
 }
+
+// String returns `batchnorm1d or batchnorm2d "<scope>"`, as errors name the layer.
+func (l *BatchNorm) String() string { return fmt.Sprintf("%s %q", l.kind(), l.name) }

@@ -2,11 +2,13 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/gradflow/gradflow/graph"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 func TestBatchNormGradient(t *testing.T) {
@@ -193,7 +195,7 @@ func TestBatchNormErrors(t *testing.T) {
 		want string
 	}{
 		{BatchNormConfig{}, `nn: batchnorm2d "bad": Features = 0, want > 0`},
-		{BatchNormConfig{Features: 2, Momentum: 1.5}, "Momentum = 1.5, want in (0, 1]"},
+		{BatchNormConfig{Features: 2, Momentum: 1.5}, "Momentum = 1.5, want in [0, 1]"},
 		{BatchNormConfig{Features: 2, Momentum: -0.1}, "Momentum = -0.1"},
 		{BatchNormConfig{Features: 2, Eps: -1}, "Eps = -1, want finite and > 0"},
 	}
@@ -235,3 +237,37 @@ func TestBatchNormErrors(t *testing.T) {
 
 // paramF64 returns a copy of p's values as float64s.
 func paramF64(p *graph.Param) []float64 { return toF64(p.Value().Data()) }
+
+// TestBatchNormFreezeStats: with FreezeStats a training graph normalises with the
+// batch's statistics but leaves the running ones unchanged.
+func TestBatchNormFreezeStats(t *testing.T) {
+	for _, freeze := range []bool{false, true} {
+		s := graph.NewScope(graph.Float64)
+		bn, err := NewBatchNorm1D(s.Sub("bn"), BatchNorm1DConfig{Features: 2, FreezeStats: freeze})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := graph.New(graph.Float64, graph.Train)
+		x, _ := g.Input("x", 3, 2)
+		y, err := Forward(bn, g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := graph.Compile(g, graph.Outputs(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Run(graph.Feeds{x: tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 9}))}); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := m.Output(y)
+		if got := out.Float64s()[0]; math.Abs(got+1.2247) > 1e-3 { // (1-3)/sqrt(8/3+1e-5)
+			t.Errorf("FreezeStats %v: y[0] = %v, want about -1.2247 (batch statistics)", freeze, got)
+		}
+		rm := paramF64(bn.RunningMean)
+		if unchanged := rm[0] == 0 && rm[1] == 0; unchanged != freeze {
+			t.Errorf("FreezeStats %v: running mean %v", freeze, rm)
+		}
+		m.Close()
+	}
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
@@ -92,7 +93,6 @@ func (l *Conv2D) OutputSize(h, w int) (int, int) {
 
 // Forward returns the convolution of x, of shape (N, In, H, W).
 func (l *Conv2D) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: conv2d %q: nil input", l.name)
 	}
@@ -140,6 +140,9 @@ func (l *Conv2D) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight, l.Bias}
 }
+
+// String returns `conv2d "<scope>"`, as errors name the layer.
+func (l *Conv2D) String() string { return fmt.Sprintf("conv2d %q", l.name) }
 
 // convParams creates a convolution's weight (out, in, kernel...) and bias (out) with
 // PyTorch's default initialisation unless winit or binit is set.

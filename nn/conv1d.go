@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -82,7 +84,6 @@ func (l *Conv1D) OutputSize(n int) int {
 
 // Forward returns the convolution of x, of shape (N, In, L).
 func (l *Conv1D) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: conv1d %q: nil input", l.name)
 	}
@@ -121,3 +122,6 @@ func (l *Conv1D) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight, l.Bias}
 }
+
+// String returns `conv1d "<scope>"`, as errors name the layer.
+func (l *Conv1D) String() string { return fmt.Sprintf("conv1d %q", l.name) }

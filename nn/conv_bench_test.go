@@ -62,9 +62,9 @@ func BenchmarkLeNetStep(b *testing.B) {
 	s := graph.NewScope(graph.Float32, graph.Seed(1))
 	k5, pool := [2]int{5, 5}, MaxPool2DConfig{Kernel: [2]int{2, 2}}
 	net, err := NewSequential(s.Sub("lenet"),
-		Conv2DConfig{In: 1, Out: 20, Kernel: k5}, pool, ReLU(),
-		Conv2DConfig{In: 20, Out: 50, Kernel: k5}, pool, ReLU(),
-		FlattenConfig{}, LinearConfig{In: 800, Out: 500}, ReLU(), LinearConfig{In: 500, Out: 10})
+		Conv2DConfig{In: 1, Out: 20, Kernel: k5}, pool, ReLU,
+		Conv2DConfig{In: 20, Out: 50, Kernel: k5}, pool, ReLU,
+		FlattenConfig{}, LinearConfig{In: 800, Out: 500, Activation: ReLU}, LinearConfig{In: 500, Out: 10})
 	if err != nil {
 		b.Fatal(err)
 	}

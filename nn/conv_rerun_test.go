@@ -24,8 +24,8 @@ func TestConvPoolRerun(t *testing.T) {
 		s := graph.NewScope(dt, graph.Seed(5))
 		pool := MaxPool2DConfig{Kernel: [2]int{2, 2}}
 		net, err := NewSequential(s.Sub("net"),
-			Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{3, 3}}, pool, ReLU(),
-			Conv2DConfig{In: 3, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, BatchNorm2DConfig{Features: 4}, ReLU(),
+			Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{3, 3}}, pool, ReLU,
+			Conv2DConfig{In: 3, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, BatchNorm2DConfig{Features: 4}, ReLU,
 			Conv2DConfig{In: 4, Out: 2, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}, pool)
 		if err != nil {
 			t.Fatal(err)

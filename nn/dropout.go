@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -46,7 +48,6 @@ func (c DropoutConfig) Build(s *graph.Scope) (Layer, error) { return NewDropout(
 
 // Forward applies dropout to x in a Train graph and returns x itself otherwise.
 func (l *Dropout) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: dropout %q: nil input", l.name)
 	}
@@ -64,3 +65,6 @@ func (l *Dropout) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, e
 
 // Params returns nil.
 func (l *Dropout) Params() []*graph.Param { return nil }
+
+// String returns `dropout "<scope>"`, as errors name the layer.
+func (l *Dropout) String() string { return fmt.Sprintf("dropout %q", l.name) }

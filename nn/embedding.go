@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -78,7 +80,6 @@ func (c EmbeddingConfig) Build(s *graph.Scope) (Layer, error) { return NewEmbedd
 
 // Forward returns the vectors of the ids, shape ids.Shape() + (Dim).
 func (e *Embedding) Forward(g *graph.Graph, ids *gorgonia.Node) (out *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if ids == nil {
 		return nil, errors.Errorf("nn: embedding %q: nil input", e.name)
 	}
@@ -128,3 +129,6 @@ func (e *Embedding) keepMask(g *graph.Graph, ids *gorgonia.Node) (*gorgonia.Node
 
 // Params returns [Weight].
 func (e *Embedding) Params() []*graph.Param { return []*graph.Param{e.Weight} }
+
+// String returns `embedding "<scope>"`, as errors name the layer.
+func (e *Embedding) String() string { return fmt.Sprintf("embedding %q", e.name) }

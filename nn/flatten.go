@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -31,7 +33,6 @@ func (c FlattenConfig) Build(s *graph.Scope) (Layer, error) { return NewFlatten(
 
 // Forward reshapes x to (N, rest).
 func (l *Flatten) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: flatten %q: nil input", l.name)
 	}
@@ -50,6 +51,9 @@ func (l *Flatten) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, e
 
 // Params returns nil.
 func (l *Flatten) Params() []*graph.Param { return nil }
+
+// String returns `flatten "<scope>"`, as errors name the layer.
+func (l *Flatten) String() string { return fmt.Sprintf("flatten %q", l.name) }
 
 // ReshapeConfig configures a Reshape layer.
 type ReshapeConfig struct {
@@ -97,7 +101,6 @@ func (c ReshapeConfig) Build(s *graph.Scope) (Layer, error) { return NewReshape(
 
 // Forward reshapes x, of shape (N, ...), to (N, Shape...).
 func (l *Reshape) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: reshape %q: nil input", l.name)
 	}
@@ -132,3 +135,6 @@ func (l *Reshape) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, e
 
 // Params returns nil.
 func (l *Reshape) Params() []*graph.Param { return nil }
+
+// String returns `reshape "<scope>"`, as errors name the layer.
+func (l *Reshape) String() string { return fmt.Sprintf("reshape %q", l.name) }

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -67,7 +69,6 @@ func (l *GRU) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // Run returns the hidden states of every step, (B, T, Hidden), and the last one,
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	// b_ih and b_hh stay apart: b_hn is multiplied by r.
 	in, err := recurrentInputs(g, "gru", l.name, x, l.In, l.Hidden, l.params(), false,
 		map[string]*gorgonia.Node{"h": h0}, "h")
@@ -90,3 +91,6 @@ func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Nod
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).
 func (l *GRU) Params() []*graph.Param { return l.params().list() }
+
+// String returns `gru "<scope>"`, as errors name the layer.
+func (l *GRU) String() string { return fmt.Sprintf("gru %q", l.name) }

@@ -20,7 +20,6 @@ var (
 // MSE is the mean squared error mean((output - target)²) over every element
 // (PyTorch's MSELoss with reduction "mean"). output and target have the same shape.
 func MSE(_ *graph.Graph, output, target *gorgonia.Node) (l *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := sameShape("mse", output, target); err != nil {
 		return nil, err
 	}
@@ -43,7 +42,6 @@ func MSE(_ *graph.Graph, output, target *gorgonia.Node) (l *gorgonia.Node, err e
 // dtype). It is one fused, numerically stable op (ops.SoftmaxCrossEntropy): apply it to
 // raw logits, not to a Softmax output. PyTorch's CrossEntropyLoss.
 func SoftmaxCrossEntropy(_ *graph.Graph, logits, labels *gorgonia.Node) (l *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if logits == nil || labels == nil {
 		return nil, errors.New("nn: softmax cross-entropy: nil node")
 	}
@@ -61,7 +59,6 @@ func SoftmaxCrossEntropy(_ *graph.Graph, logits, labels *gorgonia.Node) (l *gorg
 // [0, 1], averaged over every element, computed from the logits so that it is stable
 // for large logits (ops.BCEWithLogits). PyTorch's BCEWithLogitsLoss.
 func BCEWithLogits(_ *graph.Graph, logits, targets *gorgonia.Node) (l *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := sameShape("bce with logits", logits, targets); err != nil {
 		return nil, err
 	}

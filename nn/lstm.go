@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -67,7 +69,6 @@ func (l *LSTM) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error)
 // state h and cell c, (B, Hidden) each, starting from h0 and c0 (B, Hidden), zeros
 // where nil.
 func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	in, err := recurrentInputs(g, "lstm", l.name, x, l.In, l.Hidden, l.params(), true,
 		map[string]*gorgonia.Node{"h": h0, "c": c0}, "h", "c")
 	if err != nil {
@@ -92,3 +93,6 @@ func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgoni
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).
 func (l *LSTM) Params() []*graph.Param { return l.params().list() }
+
+// String returns `lstm "<scope>"`, as errors name the layer.
+func (l *LSTM) String() string { return fmt.Sprintf("lstm %q", l.name) }

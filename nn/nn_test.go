@@ -91,11 +91,11 @@ func TestLinearGradient(t *testing.T) {
 }
 
 func TestActivationGradients(t *testing.T) {
-	acts := []Activation{ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh(), Softmax(), LogSoftmax()}
+	acts := []Activation{ReLU, LeakyReLU(0.1), Sigmoid, Tanh, GELU, GELUTanh, SiLU, Softmax, LogSoftmax}
 	for _, dt := range dtypes {
 		for _, a := range acts {
 			for _, shape := range [][]int{{3, 4}, {1, 5}, {6, 1}} {
-				t.Run(dt.String()+"/"+a.String()+"/"+fmt.Sprint(shape), func(t *testing.T) {
+				t.Run(dt.String()+"/"+fmt.Sprint(a)+"/"+fmt.Sprint(shape), func(t *testing.T) {
 					x := randTensor(dt, 9, shape...)
 					nudgeFromZero(x) // ReLU's kink at 0 has no derivative
 					checkLayerGrad(t, dt, a, x)
@@ -130,15 +130,15 @@ func TestActivationValues(t *testing.T) {
 		act  Activation
 		want func(v float64) float64
 	}{
-		{ReLU(), func(v float64) float64 { return math.Max(v, 0) }},
+		{ReLU, func(v float64) float64 { return math.Max(v, 0) }},
 		{LeakyReLU(0.1), func(v float64) float64 {
 			if v > 0 {
 				return v
 			}
 			return 0.1 * v
 		}},
-		{Sigmoid(), func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }},
-		{Tanh(), math.Tanh},
+		{Sigmoid, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }},
+		{Tanh, math.Tanh},
 	}
 	for _, c := range cases {
 		got := runForward(t, graph.Float64, c.act, tensor.New(tensor.WithShape(1, 5), tensor.WithBacking(append([]float64(nil), x...))))
@@ -150,8 +150,8 @@ func TestActivationValues(t *testing.T) {
 	}
 	// Softmax rows sum to 1; log-softmax is its log; both are stable at ±1000.
 	big := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1000, 1000, -1000, 1, 2, 3}))
-	sm := runForward(t, graph.Float64, Softmax(), big.Clone().(*tensor.Dense))
-	lsm := runForward(t, graph.Float64, LogSoftmax(), big)
+	sm := runForward(t, graph.Float64, Softmax, big.Clone().(*tensor.Dense))
+	lsm := runForward(t, graph.Float64, LogSoftmax, big)
 	want := []float64{0.5, 0.5, 0, 0.09003057317038046, 0.24472847105479764, 0.6652409557748219}
 	for i := range want {
 		if math.Abs(sm[i]-want[i]) > 1e-12 {
@@ -263,7 +263,7 @@ func TestLayerErrors(t *testing.T) {
 		err.Error() != `nn: linear "bad": Out = 0, want > 0` {
 		t.Fatalf("Out = 0: err = %v", err)
 	}
-	model, err := NewSequential(s.Sub("mlp"), LinearConfig{In: 784, Out: 16}, ReLU(), LinearConfig{In: 16, Out: 10})
+	model, err := NewSequential(s.Sub("mlp"), LinearConfig{In: 784, Out: 16, Activation: ReLU}, LinearConfig{In: 16, Out: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,8 @@ func TestLayerErrors(t *testing.T) {
 		!strings.Contains(err.Error(), `"mlp/0/weight" already exists`) {
 		t.Fatalf("second model in the same scope: err = %v", err)
 	}
-	if _, err := NewSequential(s.Sub("x"), 42); err == nil || !strings.Contains(err.Error(), "item 0 is a int") {
+	// An item that is not a LayerConfig (42) no longer compiles; a nil one is an error.
+	if _, err := NewSequential(s.Sub("x"), nil); err == nil || !strings.Contains(err.Error(), "layer 0 is nil") {
 		t.Fatalf("bad item: err = %v", err)
 	}
 	g := graph.New(graph.Float32, graph.Train)

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
@@ -9,10 +10,12 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
-// LayerNormConfig configures a LayerNorm layer.
+// LayerNormConfig configures a LayerNorm layer. Eps is ops.LayerNormOptions' field,
+// with its rule (validated by ops.LayerNormOptions.Validate); the layer normalises the
+// last axis only (the options' Axes 1).
 type LayerNormConfig struct {
 	Dim      int     // size of the normalised (last) axis, > 0
-	Eps      float64 // added to the variance; 0 means 1e-5, PyTorch's
+	Eps      float64 // added to the variance, finite and >= 0; 0 means 1e-5, PyTorch's
 	NoAffine bool    // omit Weight and Bias (PyTorch's elementwise_affine=False)
 }
 
@@ -37,7 +40,11 @@ var _ LayerConfig = LayerNormConfig{}
 
 // NewLayerNorm creates a LayerNorm layer in scope s.
 func NewLayerNorm(s *graph.Scope, cfg LayerNormConfig) (*LayerNorm, error) {
-	weight, bias, eps, err := newNormParams(s, "layer norm", cfg.Dim, cfg.Eps, 1e-5, cfg.NoAffine, true)
+	o := ops.LayerNormOptions{Eps: cfg.Eps}
+	if err := o.Validate(); err != nil {
+		return nil, errors.Wrapf(err, "nn: layer norm %q", s.Name())
+	}
+	weight, bias, eps, err := newNormParams(s, "layer norm", cfg.Dim, o.WithDefaults().Eps, ops.DefaultLayerNormEps, cfg.NoAffine, true)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +94,6 @@ func checkLastDim(kind, name string, x *gorgonia.Node, dim int) error {
 
 // Forward normalises x (..., Dim) over its last axis.
 func (l *LayerNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := checkLastDim("layer norm", l.name, x, l.Dim); err != nil {
 		return nil, err
 	}
@@ -100,7 +106,7 @@ func (l *LayerNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node,
 			return nil, errors.Wrapf(err, "nn: layer norm %q", l.name)
 		}
 	}
-	if y, err = ops.LayerNorm(x, w, b, ops.LayerNormConfig{Eps: l.Eps}); err != nil {
+	if y, err = ops.LayerNorm(x, w, b, ops.LayerNormOptions{Eps: l.Eps}); err != nil {
 		return nil, errors.Wrapf(err, "nn: layer norm %q", l.name)
 	}
 	return y, nil
@@ -113,6 +119,9 @@ func (l *LayerNorm) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight, l.Bias}
 }
+
+// String returns `layer norm "<scope>"`, as errors name the layer.
+func (l *LayerNorm) String() string { return fmt.Sprintf("layer norm %q", l.name) }
 
 // RMSNormConfig configures an RMSNorm layer.
 type RMSNormConfig struct {
@@ -155,7 +164,6 @@ func (c RMSNormConfig) Build(s *graph.Scope) (Layer, error) { return NewRMSNorm(
 
 // Forward normalises x (..., Dim) over its last axis.
 func (l *RMSNorm) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if err := checkLastDim("rms norm", l.name, x, l.Dim); err != nil {
 		return nil, err
 	}
@@ -178,3 +186,6 @@ func (l *RMSNorm) Params() []*graph.Param {
 	}
 	return []*graph.Param{l.Weight}
 }
+
+// String returns `rms norm "<scope>"`, as errors name the layer.
+func (l *RMSNorm) String() string { return fmt.Sprintf("rms norm %q", l.name) }

@@ -1,28 +1,23 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
 
-// Pool2DConfig configures MaxPool2D and AvgPool2D. Pairs are {height, width}.
-type Pool2DConfig struct {
-	Kernel  [2]int // window height and width, both > 0
-	Stride  [2]int // step between windows; 0 means the kernel's size (PyTorch's default)
-	Padding [2]int // added on each side, each in [0, kernel/2] (as PyTorch requires)
-	// ExcludePad makes AvgPool2D divide each window's sum by the number of input
-	// elements in it, not by the kernel's area (PyTorch's count_include_pad=False).
-	// MaxPool2D ignores it.
-	ExcludePad bool
-}
+// MaxPool2DConfig configures a MaxPool2D layer: the window, with ops.Pool2DOptions'
+// fields and rule (pairs are {height, width}; Kernel required, Stride 0 meaning the
+// kernel's size, Padding each in [0, kernel/2]). Pooling has no Params, so the config is
+// the options; ExcludePad does nothing for the maximum.
+type MaxPool2DConfig ops.Pool2DOptions
 
-// MaxPool2DConfig configures a MaxPool2D layer.
-type MaxPool2DConfig Pool2DConfig
-
-// AvgPool2DConfig configures an AvgPool2D layer.
-type AvgPool2DConfig Pool2DConfig
+// AvgPool2DConfig configures an AvgPool2D layer: the window, with ops.Pool2DOptions'
+// fields and rule, ExcludePad included (PyTorch's count_include_pad=False).
+type AvgPool2DConfig ops.Pool2DOptions
 
 // Pool2D is a 2-D pooling layer, MaxPool2D or AvgPool2D: it takes the maximum or the
 // mean of each Kernel window, moved by Stride over the input padded with Padding on
@@ -50,12 +45,12 @@ var (
 
 // NewMaxPool2D creates a max-pooling layer; s only names it.
 func NewMaxPool2D(s *graph.Scope, cfg MaxPool2DConfig) (*Pool2D, error) {
-	return newPool2D(s.Name(), Pool2DConfig(cfg), true)
+	return newPool2D(s.Name(), ops.Pool2DOptions(cfg), true)
 }
 
 // NewAvgPool2D creates an average-pooling layer; s only names it.
 func NewAvgPool2D(s *graph.Scope, cfg AvgPool2DConfig) (*Pool2D, error) {
-	return newPool2D(s.Name(), Pool2DConfig(cfg), false)
+	return newPool2D(s.Name(), ops.Pool2DOptions(cfg), false)
 }
 
 // Build implements LayerConfig.
@@ -64,23 +59,13 @@ func (c MaxPool2DConfig) Build(s *graph.Scope) (Layer, error) { return NewMaxPoo
 // Build implements LayerConfig.
 func (c AvgPool2DConfig) Build(s *graph.Scope) (Layer, error) { return NewAvgPool2D(s, c) }
 
-func newPool2D(name string, cfg Pool2DConfig, isMax bool) (*Pool2D, error) {
-	l := &Pool2D{Kernel: cfg.Kernel, Stride: cfg.Stride, Padding: cfg.Padding, ExcludePad: cfg.ExcludePad && !isMax,
-		max: isMax, name: name}
-	for i := range 2 {
-		if cfg.Kernel[i] <= 0 {
-			return nil, errors.Errorf("nn: %s %q: Kernel = %v, want both > 0", l.kind(), name, cfg.Kernel)
-		}
-		if cfg.Stride[i] < 0 {
-			return nil, errors.Errorf("nn: %s %q: Stride = %v, want >= 0 (0 means the kernel size)", l.kind(), name, cfg.Stride)
-		}
-		if cfg.Stride[i] == 0 {
-			l.Stride[i] = cfg.Kernel[i]
-		}
-		if cfg.Padding[i] < 0 || 2*cfg.Padding[i] > cfg.Kernel[i] {
-			return nil, errors.Errorf("nn: %s %q: Padding = %v, want each in [0, kernel/2] for Kernel %v", l.kind(), name, cfg.Padding, cfg.Kernel)
-		}
+func newPool2D(name string, o ops.Pool2DOptions, isMax bool) (*Pool2D, error) {
+	l := &Pool2D{max: isMax, name: name}
+	if err := o.Validate(); err != nil {
+		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), name)
 	}
+	o = o.WithDefaults()
+	l.Kernel, l.Stride, l.Padding, l.ExcludePad = o.Kernel, o.Stride, o.Padding, o.ExcludePad && !isMax
 	return l, nil
 }
 
@@ -99,7 +84,6 @@ func (l *Pool2D) OutputSize(h, w int) (int, int) {
 
 // Forward pools x, of shape (N, C, H, W).
 func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: %s %q: nil input", l.kind(), l.name)
 	}
@@ -113,7 +97,7 @@ func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if l.max {
 		y, err = maxPoolDef.Apply(maxPoolParams{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding}, x)
 	} else {
-		y, err = ops.AvgPool2D(x, ops.Pool2DConfig{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad})
+		y, err = ops.AvgPool2D(x, ops.Pool2DOptions{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad})
 	}
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), l.name)
@@ -123,6 +107,9 @@ func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 
 // Params returns nil: pooling has no Params.
 func (l *Pool2D) Params() []*graph.Param { return nil }
+
+// String returns `maxpool2d or avgpool2d "<scope>"`, as errors name the layer.
+func (l *Pool2D) String() string { return fmt.Sprintf("%s %q", l.kind(), l.name) }
 
 // GlobalAvgPool2DConfig configures a GlobalAvgPool2D layer.
 type GlobalAvgPool2DConfig struct {
@@ -154,7 +141,6 @@ func (c GlobalAvgPool2DConfig) Build(s *graph.Scope) (Layer, error) { return New
 
 // Forward averages x, of shape (N, C, H, W), over H and W.
 func (l *GlobalAvgPool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: globalavgpool2d %q: nil input", l.name)
 	}
@@ -176,3 +162,6 @@ func (l *GlobalAvgPool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia
 
 // Params returns nil: pooling has no Params.
 func (l *GlobalAvgPool2D) Params() []*graph.Param { return nil }
+
+// String returns `globalavgpool2d "<scope>"`, as errors name the layer.
+func (l *GlobalAvgPool2D) String() string { return fmt.Sprintf("globalavgpool2d %q", l.name) }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"gorgonia.org/tensor"
 )
 
@@ -30,13 +31,13 @@ func distinctTensor(dt graph.DType, seed uint64, shape ...int) *tensor.Dense {
 var poolCases = []struct {
 	name string
 	x    []int
-	cfg  Pool2DConfig
+	cfg  ops.Pool2DOptions
 }{
-	{"2x2", []int{2, 2, 4, 4}, Pool2DConfig{Kernel: [2]int{2, 2}}},
-	{"3x3_stride2_pad1", []int{1, 2, 5, 6}, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}},
-	{"nonsquare_overlap", []int{2, 1, 4, 5}, Pool2DConfig{Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Padding: [2]int{1, 1}}},
-	{"exclude_pad", []int{1, 1, 5, 5}, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, ExcludePad: true}},
-	{"batch1_chan1_odd", []int{1, 1, 3, 5}, Pool2DConfig{Kernel: [2]int{2, 2}}},
+	{"2x2", []int{2, 2, 4, 4}, ops.Pool2DOptions{Kernel: [2]int{2, 2}}},
+	{"3x3_stride2_pad1", []int{1, 2, 5, 6}, ops.Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}},
+	{"nonsquare_overlap", []int{2, 1, 4, 5}, ops.Pool2DOptions{Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Padding: [2]int{1, 1}}},
+	{"exclude_pad", []int{1, 1, 5, 5}, ops.Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, ExcludePad: true}},
+	{"batch1_chan1_odd", []int{1, 1, 3, 5}, ops.Pool2DOptions{Kernel: [2]int{2, 2}}},
 }
 
 func TestPoolGradient(t *testing.T) {
@@ -70,7 +71,7 @@ func TestPoolGradient(t *testing.T) {
 
 func TestPoolGolden(t *testing.T) {
 	runGoldenCases(t, "pool.json", graph.Train, func(s *graph.Scope, c goldenCase) (Layer, string, error) {
-		cfg := Pool2DConfig{Kernel: cfgPair(c.Config, "kernel"), Stride: cfgPair(c.Config, "stride"),
+		cfg := ops.Pool2DOptions{Kernel: cfgPair(c.Config, "kernel"), Stride: cfgPair(c.Config, "stride"),
 			Padding: cfgPair(c.Config, "padding"), ExcludePad: c.Config["exclude_pad"] == true}
 		switch c.Config["kind"] {
 		case "max":
@@ -133,12 +134,12 @@ func TestPoolShapesAndErrors(t *testing.T) {
 		t.Errorf("global pool output %v (err %v), want (2, 3)", y.Shape(), err)
 	}
 	bad := []struct {
-		cfg  Pool2DConfig
+		cfg  ops.Pool2DOptions
 		want string
 	}{
-		{Pool2DConfig{}, "Kernel = [0 0], want both > 0"},
-		{Pool2DConfig{Kernel: [2]int{2, 2}, Padding: [2]int{2, 0}}, "Padding = [2 0], want each in [0, kernel/2]"},
-		{Pool2DConfig{Kernel: [2]int{2, 2}, Stride: [2]int{-1, 1}}, "Stride = [-1 1]"},
+		{ops.Pool2DOptions{}, "Kernel = [0 0], want both > 0"},
+		{ops.Pool2DOptions{Kernel: [2]int{2, 2}, Padding: [2]int{2, 0}}, "Padding = [2 0], want each in [0, kernel/2]"},
+		{ops.Pool2DOptions{Kernel: [2]int{2, 2}, Stride: [2]int{-1, 1}}, "Stride = [-1 1]"},
 	}
 	for _, b := range bad {
 		if _, err := NewAvgPool2D(s.Sub("bad"), AvgPool2DConfig(b.cfg)); err == nil || !strings.Contains(err.Error(), b.want) {

@@ -1,20 +1,22 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
 
 // ResidualConfig configures a Residual block. Inner and Projection are the items of
-// two Sequentials (each item a Layer or a LayerConfig, as for NewSequential), built
-// in the sub-scopes "inner" and "proj".
+// two Sequentials (as for NewSequential: layer configs, Activations, Use(l) for a
+// layer built elsewhere), built in the sub-scopes "inner" and "proj".
 type ResidualConfig struct {
 	// Inner is the residual branch F; required.
-	Inner []any
+	Inner []LayerConfig
 	// Projection is the shortcut branch P, used when F changes the shape (a 1x1
 	// Conv2D with stride, often followed by BatchNorm2D). Empty means the identity.
-	Projection []any
+	Projection []LayerConfig
 }
 
 // Residual is a skip connection around a layer (He et al., 2016, "Deep Residual
@@ -27,13 +29,13 @@ type ResidualConfig struct {
 // Inner takes. Params are Inner's then Projection's. A ResNet basic block is
 //
 //	block, err := nn.NewResidual(s.Sub("block1"), nn.ResidualConfig{
-//		Inner: []any{
+//		Inner: []nn.LayerConfig{
 //			nn.Conv2DConfig{In: 64, Out: 128, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, NoBias: true},
-//			nn.BatchNorm2DConfig{Features: 128}, nn.ReLU(),
+//			nn.BatchNorm2DConfig{Features: 128}, nn.ReLU,
 //			nn.Conv2DConfig{In: 128, Out: 128, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, NoBias: true},
 //			nn.BatchNorm2DConfig{Features: 128},
 //		},
-//		Projection: []any{
+//		Projection: []nn.LayerConfig{
 //			nn.Conv2DConfig{In: 64, Out: 128, Kernel: [2]int{1, 1}, Stride: [2]int{2, 2}, NoBias: true},
 //			nn.BatchNorm2DConfig{Features: 128},
 //		},
@@ -74,13 +76,13 @@ func NewResidual(s *graph.Scope, cfg ResidualConfig) (*Residual, error) {
 // Build implements LayerConfig.
 func (c ResidualConfig) Build(s *graph.Scope) (Layer, error) { return NewResidual(s, c) }
 
-// Forward returns Inner(x) + x, or Inner(x) + Projection(x).
+// Forward returns Inner(x) + x, or Inner(x) + Projection(x), building each branch
+// through nn.Forward.
 func (r *Residual) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: residual %q: nil input", r.name)
 	}
-	if r.Inner == nil {
+	if isNil(r.Inner) {
 		return nil, errors.Errorf("nn: residual %q: nil Inner", r.name)
 	}
 	f, err := Forward(r.Inner, g, x)
@@ -88,7 +90,7 @@ func (r *Residual) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, 
 		return nil, errors.Wrapf(err, "nn: residual %q", r.name)
 	}
 	skip, what := x, "input"
-	if r.Projection != nil {
+	if !isNil(r.Projection) {
 		if skip, err = Forward(r.Projection, g, x); err != nil {
 			return nil, errors.Wrapf(err, "nn: residual %q: projection", r.name)
 		}
@@ -107,11 +109,14 @@ func (r *Residual) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, 
 // Params returns Inner's Params, then Projection's.
 func (r *Residual) Params() []*graph.Param {
 	var ps []*graph.Param
-	if r.Inner != nil {
+	if !isNil(r.Inner) {
 		ps = append(ps, r.Inner.Params()...)
 	}
-	if r.Projection != nil {
+	if !isNil(r.Projection) {
 		ps = append(ps, r.Projection.Params()...)
 	}
 	return ps
 }
+
+// String returns `residual "<scope>"`.
+func (r *Residual) String() string { return fmt.Sprintf("residual %q", r.name) }

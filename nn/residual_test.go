@@ -13,14 +13,14 @@ func TestResidualGradient(t *testing.T) {
 		for _, proj := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%v/projection=%t", dt, proj), func(t *testing.T) {
 				s := graph.NewScope(dt, graph.Seed(2))
-				cfg := ResidualConfig{Inner: []any{
-					Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, Tanh(),
+				cfg := ResidualConfig{Inner: []LayerConfig{
+					Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, Tanh,
 					Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
 				}}
 				if proj {
 					cfg.Inner[0] = Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
 					cfg.Inner[2] = Conv2DConfig{In: 3, Out: 3, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}
-					cfg.Projection = []any{Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{1, 1}, Stride: [2]int{2, 2}, NoBias: true}}
+					cfg.Projection = []LayerConfig{Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{1, 1}, Stride: [2]int{2, 2}, NoBias: true}}
 				}
 				r, err := NewResidual(s.Sub("res"), cfg)
 				if err != nil {
@@ -40,24 +40,24 @@ func TestResidualGolden(t *testing.T) {
 		var cfg ResidualConfig
 		if strings.HasPrefix(c.Name, "downsampling") {
 			cfg = ResidualConfig{
-				Inner: []any{
+				Inner: []LayerConfig{
 					Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, NoBias: true},
-					BatchNorm2DConfig{Features: 3}, ReLU(),
+					BatchNorm2DConfig{Features: 3}, ReLU,
 					Conv2DConfig{In: 3, Out: 3, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}, NoBias: true},
 					BatchNorm2DConfig{Features: 3},
 				},
-				Projection: []any{
+				Projection: []LayerConfig{
 					Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{1, 1}, Stride: [2]int{2, 2}, NoBias: true},
 					BatchNorm2DConfig{Features: 3},
 				},
 			}
 		} else {
-			cfg = ResidualConfig{Inner: []any{
-				Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, ReLU(),
+			cfg = ResidualConfig{Inner: []LayerConfig{
+				Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, ReLU,
 				Conv2DConfig{In: 2, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
 			}}
 		}
-		seq, err := NewSequential(s, cfg, ReLU())
+		seq, err := NewSequential(s, cfg, ReLU)
 		if err != nil {
 			return nil, "", err
 		}
@@ -69,8 +69,8 @@ func TestResidualGolden(t *testing.T) {
 func TestResidualShapesAndErrors(t *testing.T) {
 	s := graph.NewScope(graph.Float32)
 	r, err := NewResidual(s.Sub("r"), ResidualConfig{
-		Inner:      []any{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}},
-		Projection: []any{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{1, 1}}},
+		Inner:      []LayerConfig{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}},
+		Projection: []LayerConfig{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{1, 1}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestResidualShapesAndErrors(t *testing.T) {
 		t.Errorf("output %v (err %v), want (1, 4, 5, 5)", y, err)
 	}
 	noProj, _ := NewResidual(s.Sub("np"), ResidualConfig{
-		Inner: []any{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}}})
+		Inner: []LayerConfig{Conv2DConfig{In: 2, Out: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}}})
 	if _, err := noProj.Forward(g, x); err == nil ||
 		!strings.Contains(err.Error(), `residual "np": inner output shape (1, 4, 5, 5) and input shape (1, 2, 5, 5) differ`) {
 		t.Errorf("shape mismatch: err = %v", err)

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -63,7 +65,6 @@ func (l *RNN) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // Run returns the hidden states of every step, (B, T, Hidden), and the last one,
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *RNN) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	in, err := recurrentInputs(g, "rnn", l.name, x, l.In, l.Hidden, l.params(), true,
 		map[string]*gorgonia.Node{"h": h0}, "h")
 	if err != nil {
@@ -85,3 +86,6 @@ func (l *RNN) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Nod
 
 // Params returns [WeightIH, WeightHH, BiasIH, BiasHH] (without the biases with NoBias).
 func (l *RNN) Params() []*graph.Param { return l.params().list() }
+
+// String returns `rnn "<scope>"`, as errors name the layer.
+func (l *RNN) String() string { return fmt.Sprintf("rnn %q", l.name) }

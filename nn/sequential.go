@@ -17,65 +17,83 @@ type Sequential struct {
 
 var _ Layer = (*Sequential)(nil)
 
-// NewSequential builds a Sequential in scope s from items, each a Layer (used as is)
-// or a LayerConfig (built in the sub-scope named by its position, as in PyTorch:
-// "<scope>/0/weight", "<scope>/2/weight").
-func NewSequential(s *graph.Scope, items ...any) (*Sequential, error) {
+// NewSequential builds a Sequential in scope s from items: each is built in the
+// sub-scope named by its position, as in PyTorch ("<scope>/0/weight",
+// "<scope>/2/weight"). An item is any LayerConfig: a layer's config
+// (nn.LinearConfig{...}), an Activation (nn.ReLU), or Use(l) for a layer built
+// elsewhere.
+//
+// Positions count as PyTorch's nn.Sequential would: one per item, except a Linear with
+// an Activation, which takes two (the Linear and the activation modules it stands for),
+// so that
+//
+//	nn.LinearConfig{In: 784, Out: 256, Activation: nn.ReLU}, nn.LinearConfig{In: 256, Out: 10}
+//
+// names its Params "mlp/0/..." and "mlp/2/...", as the items
+// nn.LinearConfig{In: 784, Out: 256}, nn.ReLU, nn.LinearConfig{In: 256, Out: 10} do.
+// Errors name the layer by its position: `nn: sequential "mlp": layer 2 (linear
+// "mlp/2"): ...`.
+func NewSequential(s *graph.Scope, items ...LayerConfig) (*Sequential, error) {
 	seq := &Sequential{name: s.Name()}
 	if len(items) == 0 {
 		return nil, errors.Errorf("nn: sequential %q: no layers", seq.name)
 	}
-	for i, it := range items {
-		switch v := it.(type) {
-		case LayerConfig:
-			l, err := v.Build(s.Sub(fmt.Sprint(i)))
-			if err != nil {
-				return nil, errors.Wrapf(err, "nn: sequential %q: layer %d", seq.name, i)
-			}
-			seq.Layers = append(seq.Layers, l)
-		case Layer:
-			if v == nil {
-				return nil, errors.Errorf("nn: sequential %q: layer %d is nil", seq.name, i)
-			}
-			seq.Layers = append(seq.Layers, v)
-		default:
-			return nil, errors.Errorf("nn: sequential %q: item %d is a %T, want a Layer or a LayerConfig", seq.name, i, it)
+	pos := 0
+	for _, it := range items {
+		if it == nil {
+			return nil, errors.Errorf("nn: sequential %q: layer %d is nil", seq.name, pos)
 		}
+		l, err := it.Build(s.Sub(fmt.Sprint(pos)))
+		if err != nil {
+			return nil, errors.Wrapf(err, "nn: sequential %q: layer %d (%T)", seq.name, pos, it)
+		}
+		if isNil(l) {
+			return nil, errors.Errorf("nn: sequential %q: layer %d: %T built a nil Layer", seq.name, pos, it)
+		}
+		seq.Layers = append(seq.Layers, l)
+		pos += span(it)
 	}
 	return seq, nil
 }
 
-// Forward applies the layers in order. A *Linear followed by ReLU() becomes one node
-// (ops.LinearReLU) with the same values and gradients, bit for bit, as the two
-// layers apart: one pass over the output and one (N, Out) tensor fewer.
-func (s *Sequential) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	for i := 0; i < len(s.Layers); i++ {
-		var err error
-		if lin, ok := s.Layers[i].(*Linear); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
-			if x, err = lin.forward(g, x, true); err != nil {
-				return nil, errors.Wrapf(err, "nn: sequential %q: layers %d and %d (linear, relu)", s.name, i, i+1)
-			}
-			i++
-			continue
-		}
-		if x, err = Forward(s.Layers[i], g, x); err != nil {
-			return nil, errors.Wrapf(err, "nn: sequential %q: layer %d", s.name, i)
-		}
+// spanner is implemented by the configs and layers that take more than one position
+// in a Sequential's numbering (a Linear with an Activation).
+type spanner interface{ span() int }
+
+// span returns the number of positions v takes in a Sequential: 1 unless it says
+// otherwise.
+func span(v any) int {
+	if sp, ok := v.(spanner); ok {
+		return sp.span()
 	}
-	return x, nil
+	return 1
 }
 
-// isReLU reports whether l is the activation ReLU() returns.
-func isReLU(l Layer) bool {
-	a, ok := l.(Activation)
-	return ok && a.name == reluName
+// Forward applies the layers in order, each through nn.Forward (a panic becomes an
+// error naming the layer).
+func (s *Sequential) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	pos := 0
+	for _, l := range s.Layers {
+		y, err := Forward(l, g, x)
+		if err != nil {
+			return nil, errors.Wrapf(err, "nn: sequential %q: layer %d (%s)", s.name, pos, label(l))
+		}
+		x = y
+		pos += span(l)
+	}
+	return x, nil
 }
 
 // Params returns the layers' Params in layer order.
 func (s *Sequential) Params() []*graph.Param {
 	var ps []*graph.Param
 	for _, l := range s.Layers {
-		ps = append(ps, l.Params()...)
+		if !isNil(l) {
+			ps = append(ps, l.Params()...)
+		}
 	}
 	return ps
 }
+
+// String returns `sequential "<scope>"`.
+func (s *Sequential) String() string { return fmt.Sprintf("sequential %q", s.name) }

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
@@ -97,7 +99,6 @@ func (l *TransformerEncoderLayer) Forward(g *graph.Graph, x *gorgonia.Node) (*go
 // Encode returns the block's output for x (B, T, Embed); keyPadding is nil or (B, T),
 // 1 at padding positions, which no position attends to (see MultiHeadAttention).
 func (l *TransformerEncoderLayer) Encode(g *graph.Graph, x, keyPadding *gorgonia.Node) (y *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
 	if x == nil {
 		return nil, errors.Errorf("nn: transformer %q: nil input", l.name)
 	}
@@ -110,10 +111,12 @@ func (l *TransformerEncoderLayer) Encode(g *graph.Graph, x, keyPadding *gorgonia
 	return y, nil
 }
 
+// encode builds the block; its sub-layers go through nn.Forward, so that a panic names
+// the one it came from.
 func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia.Node) (*gorgonia.Node, error) {
 	s := x.Shape()
 	b, t, e := s[0], s[1], s[2]
-	n1, err := l.Norm1.Forward(g, x)
+	n1, err := Forward(l.Norm1, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -121,14 +124,14 @@ func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia
 	if err != nil {
 		return nil, err
 	}
-	if a, err = l.drop1.Forward(g, a); err != nil {
+	if a, err = Forward(l.drop1, g, a); err != nil {
 		return nil, err
 	}
 	h, err := residual(x, a)
 	if err != nil {
 		return nil, err
 	}
-	n2, err := l.Norm2.Forward(g, h)
+	n2, err := Forward(l.Norm2, g, h)
 	if err != nil {
 		return nil, err
 	}
@@ -136,22 +139,22 @@ func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia
 	if err != nil {
 		return nil, err
 	}
-	if f, err = l.Linear1.Forward(g, f); err != nil {
+	if f, err = Forward(l.Linear1, g, f); err != nil {
 		return nil, err
 	}
 	if f, err = ops.GELU(f); err != nil {
 		return nil, err
 	}
-	if f, err = l.dropFF.Forward(g, f); err != nil {
+	if f, err = Forward(l.dropFF, g, f); err != nil {
 		return nil, err
 	}
-	if f, err = l.Linear2.Forward(g, f); err != nil {
+	if f, err = Forward(l.Linear2, g, f); err != nil {
 		return nil, err
 	}
 	if f, err = gorgonia.Reshape(f, tensor.Shape{b, t, e}); err != nil {
 		return nil, err
 	}
-	if f, err = l.drop2.Forward(g, f); err != nil {
+	if f, err = Forward(l.drop2, g, f); err != nil {
 		return nil, err
 	}
 	return residual(h, f)
@@ -206,3 +209,6 @@ func (l *TransformerEncoderLayer) Params() []*graph.Param {
 	}
 	return ps
 }
+
+// String returns `transformer "<scope>"`, as errors name the layer.
+func (l *TransformerEncoderLayer) String() string { return fmt.Sprintf("transformer %q", l.name) }

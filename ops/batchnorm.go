@@ -12,20 +12,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// BatchNormConfig configures BatchNorm. There are no defaults at this level: the nn
-// layers fill in PyTorch's (momentum 0.1, eps 1e-5).
-type BatchNormConfig struct {
-	// Momentum is the weight of the batch statistic in the running-average update,
-	// running = (1-Momentum)*running + Momentum*batch, in [0, 1] (PyTorch's convention;
-	// Keras' momentum is 1 minus it).
-	Momentum float64
-	// Eps is added to the variance before the square root; > 0.
-	Eps float64
-	// Training selects batch statistics (and the running-average update) instead of
-	// the running statistics.
-	Training bool
-}
-
 // BatchNorm normalises x per channel and applies a learnable scale and shift
 // (Ioffe & Szegedy, 2015, "Batch Normalization: Accelerating Deep Network Training by
 // Reducing Internal Covariate Shift"):
@@ -36,9 +22,11 @@ type BatchNormConfig struct {
 // taken over every other axis (the batch and the spatial axes). gamma, beta,
 // runningMean and runningVar have shape (C). The output has x's shape and dtype.
 //
-// In training (cfg.Training), mean and var are the batch's mean and biased variance,
-// and every run of the op also updates runningMean and runningVar IN PLACE with
-// PyTorch's rule: running = (1-Momentum)*running + Momentum*batch, using the unbiased
+// The options' zero values are PyTorch's defaults (BatchNormOptions: momentum 0.1, eps
+// 1e-5, evaluation). In training (o.Training), mean and var are the batch's mean and
+// biased variance, and every run of the op also updates runningMean and runningVar IN
+// PLACE (unless o.FreezeStats) with PyTorch's rule:
+// running = (1-Momentum)*running + Momentum*batch, using the unbiased
 // variance (times M/(M-1), M the number of values per channel) for runningVar. The
 // running-statistic nodes must therefore be bound to tensors (a gradflow Param of kind
 // State binds its value), and every channel must hold more than one value. In
@@ -55,7 +43,7 @@ type BatchNormConfig struct {
 // BatchNorm keeps its running statistics inside the op (never saved), resets them when
 // a machine is built, and hashes its momentum and eps with one decimal; this op keeps
 // no state of its own.
-func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, cfg BatchNormConfig) (*gorgonia.Node, error) {
+func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, o BatchNormOptions) (*gorgonia.Node, error) {
 	const name = "BatchNorm"
 	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
 		if err := checkFloat(name, bnArgNames[i], n); err != nil {
@@ -65,13 +53,15 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, cfg Batch
 			return nil, errors.Errorf("ops: %s: %s has dtype %v, x %v, want the same", name, bnArgNames[i], n.Dtype(), x.Dtype())
 		}
 	}
-	if !(cfg.Momentum >= 0 && cfg.Momentum <= 1) {
-		return nil, errors.Errorf("ops: %s: Momentum %v, want in [0, 1]", name, cfg.Momentum)
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
-		return nil, errors.Errorf("ops: %s: Eps %v, want finite and > 0", name, cfg.Eps)
+	o = o.WithDefaults()
+	momentum := o.Momentum
+	if o.FreezeStats {
+		momentum = 0 // running = 1*running + 0*batch: unchanged
 	}
-	op := bnOp{dims: x.Dims(), momentum: cfg.Momentum, eps: cfg.Eps, training: cfg.Training, out: new(outBuf)}
+	op := bnOp{dims: x.Dims(), momentum: momentum, eps: o.Eps, training: o.Training, out: new(outBuf)}
 	shapes := make([]gorgonia.DimSizer, 5)
 	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
 		shapes[i] = n.Shape()

@@ -46,7 +46,7 @@ func TestBatchNormGrad(t *testing.T) {
 						g := gorgonia.NewGraph()
 						in := bnNodes(g, dt, shape)
 						y, err := BatchNorm(in[0], in[1], in[2], in[3], in[4],
-							BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: training})
+							BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: training})
 						return y, in[:3], err
 					})
 				})
@@ -56,7 +56,7 @@ func TestBatchNormGrad(t *testing.T) {
 }
 
 // runBN runs BatchNorm once on bound tensors and returns y.
-func runBN(t *testing.T, x, gamma, beta, rm, rv *tensor.Dense, cfg BatchNormConfig) []float64 {
+func runBN(t *testing.T, x, gamma, beta, rm, rv *tensor.Dense, cfg BatchNormOptions) []float64 {
 	t.Helper()
 	vals, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
 		var ns []*gorgonia.Node
@@ -88,7 +88,7 @@ func TestBatchNormRunningStats(t *testing.T) {
 				tol = 1e-6
 			}
 
-			y := runBN(t, x, gamma, beta, rm, rv, BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: true})
+			y := runBN(t, x, gamma, beta, rm, rv, BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: true})
 			inv := 1 / math.Sqrt(1.25+1e-5)
 			want := []float64{2*-1.5*inv + 0.5, 2*-0.5*inv + 0.5, 2*0.5*inv + 0.5, 2*1.5*inv + 0.5}
 			if ok, msg := closeTo(y, want, tol, tol); !ok {
@@ -105,7 +105,7 @@ func TestBatchNormRunningStats(t *testing.T) {
 
 			// Evaluation uses the running statistics and leaves them alone.
 			before := append(toF64s(t, rm), toF64s(t, rv)...)
-			y = runBN(t, x, gamma, beta, rm, rv, BatchNormConfig{Momentum: 0.1, Eps: 1e-5})
+			y = runBN(t, x, gamma, beta, rm, rv, BatchNormOptions{Momentum: 0.1, Eps: 1e-5})
 			inv = 1 / math.Sqrt(wantRV+1e-5)
 			for i, v := range []float64{1, 2, 3, 4} {
 				want[i] = 2*(v-wantRM)*inv + 0.5
@@ -117,12 +117,13 @@ func TestBatchNormRunningStats(t *testing.T) {
 				t.Errorf("evaluation changed the running statistics: %v %v", rm.Data(), rv.Data())
 			}
 
-			// Momentum 1 replaces the running statistics with the batch's; 0 keeps them.
-			runBN(t, x, gamma, beta, rm, rv, BatchNormConfig{Momentum: 0, Eps: 1e-5, Training: true})
+			// Momentum 1 replaces the running statistics with the batch's; FreezeStats
+			// keeps them (PyTorch's momentum 0; Momentum 0 means the default 0.1).
+			runBN(t, x, gamma, beta, rm, rv, BatchNormOptions{FreezeStats: true, Eps: 1e-5, Training: true})
 			if ok, _ := closeTo(append(toF64s(t, rm), toF64s(t, rv)...), []float64{wantRM, wantRV}, tol, tol); !ok {
-				t.Errorf("momentum 0 changed the running statistics: %v %v", rm.Data(), rv.Data())
+				t.Errorf("FreezeStats changed the running statistics: %v %v", rm.Data(), rv.Data())
 			}
-			runBN(t, x, gamma, beta, rm, rv, BatchNormConfig{Momentum: 1, Eps: 1e-5, Training: true})
+			runBN(t, x, gamma, beta, rm, rv, BatchNormOptions{Momentum: 1, Eps: 1e-5, Training: true})
 			if ok, msg := closeTo(append(toF64s(t, rm), toF64s(t, rv)...), []float64{2.5, 5.0 / 3}, tol, tol); !ok {
 				t.Errorf("momentum 1: %s", msg)
 			}
@@ -143,7 +144,7 @@ func toF64s(t *testing.T, d *tensor.Dense) []float64 {
 func TestBatchNormHash(t *testing.T) {
 	g := gorgonia.NewGraph()
 	in := bnNodes(g, tensor.Float64, []int{2, 3})
-	cfgs := []BatchNormConfig{
+	cfgs := []BatchNormOptions{
 		{Momentum: 0.1, Eps: 1e-5, Training: true},
 		{Momentum: 0.1, Eps: 1e-5},
 		{Momentum: 0.11, Eps: 1e-5, Training: true},
@@ -165,7 +166,7 @@ func TestBatchNormHash(t *testing.T) {
 func TestBatchNormErrors(t *testing.T) {
 	g := gorgonia.NewGraph()
 	in := bnNodes(g, tensor.Float64, []int{2, 3})
-	ok := BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: true}
+	ok := BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: true}
 	one := newInput(g, tensor.Float64, "one", []int{1, 3}, uniform(9, 3, 0, 1))
 	wrongC := newInput(g, tensor.Float64, "wrong_c", []int{2, 4}, uniform(9, 8, 0, 1))
 	vec := newInput(g, tensor.Float64, "vec", []int{3}, uniform(9, 3, 0, 1))
@@ -173,11 +174,13 @@ func TestBatchNormErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		args []*gorgonia.Node
-		cfg  BatchNormConfig
+		cfg  BatchNormOptions
 		want string
 	}{
-		{"momentum", in, BatchNormConfig{Momentum: 1.5, Eps: 1e-5}, "Momentum 1.5, want in [0, 1]"},
-		{"eps", in, BatchNormConfig{Momentum: 0.1}, "Eps 0, want finite and > 0"},
+		{"momentum", in, BatchNormOptions{Momentum: 1.5, Eps: 1e-5}, "Momentum = 1.5, want in [0, 1]"},
+		{"negative momentum", in, BatchNormOptions{Momentum: -0.1}, "Momentum = -0.1, want in [0, 1]"},
+		{"eps", in, BatchNormOptions{Momentum: 0.1, Eps: -1}, "Eps = -1, want finite and > 0"},
+		{"infinite eps", in, BatchNormOptions{Eps: math.Inf(1)}, "Eps = +Inf, want finite and > 0"},
 		{"one value per channel", []*gorgonia.Node{one, in[1], in[2], in[3], in[4]}, ok, "more than one value per channel"},
 		{"channels", []*gorgonia.Node{wrongC, in[1], in[2], in[3], in[4]}, ok, "want (4)"},
 		{"1-D x", []*gorgonia.Node{vec, in[1], in[2], in[3], in[4]}, ok, "want (N, C, ...)"},
@@ -191,7 +194,7 @@ func TestBatchNormErrors(t *testing.T) {
 		}
 	}
 	// One value per channel is fine in evaluation (PyTorch agrees).
-	if _, err := BatchNorm(one, in[1], in[2], in[3], in[4], BatchNormConfig{Momentum: 0.1, Eps: 1e-5}); err != nil {
+	if _, err := BatchNorm(one, in[1], in[2], in[3], in[4], BatchNormOptions{Momentum: 0.1, Eps: 1e-5}); err != nil {
 		t.Errorf("evaluation with batch 1: %v", err)
 	}
 }
@@ -207,7 +210,7 @@ func TestBatchNormParallel(t *testing.T) {
 		for _, training := range []bool{true, false} {
 			vals, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
 				in := bnNodes(g, tensor.Float32, shape)
-				y, err := BatchNorm(in[0], in[1], in[2], in[3], in[4], BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: training})
+				y, err := BatchNorm(in[0], in[1], in[2], in[3], in[4], BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: training})
 				if err != nil {
 					return nil, err
 				}
@@ -246,10 +249,46 @@ func TestBatchNormParallel(t *testing.T) {
 func TestBatchNormLargeMean(t *testing.T) {
 	one := func() *tensor.Dense { return newDense(tensor.Float64, []int{1}, []float64{1}) }
 	zero := func() *tensor.Dense { return newDense(tensor.Float64, []int{1}, []float64{0}) }
-	cfg := BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: true}
+	cfg := BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: true}
 	small := runBN(t, newDense(tensor.Float64, []int{4, 1}, []float64{1, 2, 3, 4}), one(), zero(), zero(), one(), cfg)
 	large := runBN(t, newDense(tensor.Float64, []int{4, 1}, []float64{1e8 + 1, 1e8 + 2, 1e8 + 3, 1e8 + 4}), one(), zero(), zero(), one(), cfg)
 	if ok, msg := closeTo(large, small, 1e-9, 1e-9); !ok {
 		t.Errorf("1e8 + (1, 2, 3, 4): %s", msg)
+	}
+}
+
+// TestBatchNormDefaults: zero options are PyTorch's defaults, bit for bit: Momentum 0
+// updates the running statistics as 0.1 does, and Eps 0 normalises as 1e-5 does.
+func TestBatchNormDefaults(t *testing.T) {
+	for _, dt := range dtypes {
+		t.Run(dt.String(), func(t *testing.T) {
+			run := func(o BatchNormOptions) []float64 {
+				x := newDense(dt, []int{4, 2}, []float64{1, -2, 3, 0.5, 4, 7, -1, 2})
+				gamma := newDense(dt, []int{2}, []float64{2, 0.5})
+				beta := newDense(dt, []int{2}, []float64{0.5, -1})
+				rm := newDense(dt, []int{2}, []float64{0, 1})
+				rv := newDense(dt, []int{2}, []float64{1, 2})
+				y := runBN(t, x, gamma, beta, rm, rv, o)
+				return append(append(y, toF64s(t, rm)...), toF64s(t, rv)...)
+			}
+			for _, training := range []bool{true, false} {
+				got := run(BatchNormOptions{Training: training})
+				want := run(BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: training})
+				if ok, msg := closeTo(got, want, 0, 0); !ok {
+					t.Errorf("training %v: zero options differ from momentum 0.1, eps 1e-5: %s", training, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchNormOptionsWithDefaults(t *testing.T) {
+	for _, c := range []struct{ in, want BatchNormOptions }{
+		{BatchNormOptions{}, BatchNormOptions{Momentum: 0.1, Eps: 1e-5}},
+		{BatchNormOptions{Momentum: 1, Eps: 1e-3, Training: true, FreezeStats: true}, BatchNormOptions{Momentum: 1, Eps: 1e-3, Training: true, FreezeStats: true}},
+	} {
+		if got := c.in.WithDefaults(); got != c.want {
+			t.Errorf("%+v.WithDefaults() = %+v, want %+v", c.in, got, c.want)
+		}
 	}
 }

@@ -81,10 +81,10 @@ func BenchmarkLogSumExp(b *testing.B) {
 func BenchmarkAvgPool2D(b *testing.B) {
 	for _, c := range []struct {
 		name string
-		cfg  Pool2DConfig
+		cfg  Pool2DOptions
 	}{
-		{"k2s2", Pool2DConfig{Kernel: [2]int{2, 2}}},
-		{"k3s1p1", Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}},
+		{"k2s2", Pool2DOptions{Kernel: [2]int{2, 2}}},
+		{"k3s1p1", Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}},
 	} {
 		b.Run("32x16x32x32/"+c.name, func(b *testing.B) {
 			benchOp(b, [][]int{{32, 16, 32, 32}}, nil, []int{0}, one(func(x *gorgonia.Node) (*gorgonia.Node, error) { return AvgPool2D(x, c.cfg) }))
@@ -98,12 +98,12 @@ func BenchmarkAvgPool2D(b *testing.B) {
 func BenchmarkLayerNorm(b *testing.B) {
 	b.Run("512x768/affine", func(b *testing.B) {
 		benchOp(b, [][]int{{512, 768}, {768}, {768}}, nil, []int{0, 1, 2}, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
-			return LayerNorm(in[0], in[1], in[2], LayerNormConfig{})
+			return LayerNorm(in[0], in[1], in[2], LayerNormOptions{})
 		})
 	})
 	b.Run("512x768/plain", func(b *testing.B) {
 		benchOp(b, [][]int{{512, 768}}, nil, []int{0}, one(func(x *gorgonia.Node) (*gorgonia.Node, error) {
-			return LayerNorm(x, nil, nil, LayerNormConfig{})
+			return LayerNorm(x, nil, nil, LayerNormOptions{})
 		}))
 	})
 	// The same normalisation (no affine) composed of gorgonia's ops, for comparison.

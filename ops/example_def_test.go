@@ -103,7 +103,7 @@ func ExampleLayerNorm() {
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3), gorgonia.WithName("x"),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, 1e6, 1e6 + 2, 1e6 + 4}))))
-	y, err := ops.LayerNorm(x, nil, nil, ops.LayerNormConfig{}) // over the last axis, eps 1e-5
+	y, err := ops.LayerNorm(x, nil, nil, ops.LayerNormOptions{}) // over the last axis, eps 1e-5
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -134,7 +134,7 @@ func TestGoldenAvgPool2D(t *testing.T) {
 	for _, dt := range dtypes {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%v/%s", dt, c.Name), func(t *testing.T) {
-				cfg := Pool2DConfig{Kernel: c.Kernel, Stride: c.Stride, Padding: c.Padding, ExcludePad: c.ExcludePad}
+				cfg := Pool2DOptions{Kernel: c.Kernel, Stride: c.Stride, Padding: c.Padding, ExcludePad: c.ExcludePad}
 				checkGolden(t, dt, []goldenInput{{"x", c.Shape, c.X, c.GradX}}, c.W, c.Y,
 					func(in []*gorgonia.Node) (*gorgonia.Node, error) {
 						y, err := AvgPool2D(in[0], cfg)
@@ -209,7 +209,7 @@ func TestGoldenLayerNorm(t *testing.T) {
 					if c.Bias != nil {
 						b = in[k]
 					}
-					return LayerNorm(in[0], w, b, LayerNormConfig{Axes: c.Axes, Eps: c.Eps})
+					return LayerNorm(in[0], w, b, LayerNormOptions{Axes: c.Axes, Eps: c.Eps})
 				})
 			})
 		}

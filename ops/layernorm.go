@@ -8,21 +8,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// LayerNormConfig configures LayerNorm. The zero value normalises the last axis with
-// PyTorch's epsilon.
-type LayerNormConfig struct {
-	// Axes is the number of trailing axes normalised together (PyTorch's
-	// normalized_shape is x's shape from there on); 0 means 1, the last axis.
-	Axes int
-	// Eps is added to the variance before the square root; 0 means 1e-5.
-	Eps float64
-}
-
-// DefaultLayerNormEps is LayerNorm's epsilon when LayerNormConfig.Eps is 0.
-const DefaultLayerNormEps = 1e-5
-
 // LayerNorm returns layer normalisation (Ba, Kiros & Hinton 2016, "Layer
-// Normalization", arXiv:1607.06450) of x over its last cfg.Axes axes:
+// Normalization", arXiv:1607.06450) of x over its last o.Axes axes (zero options:
+// the last axis, eps 1e-5, as PyTorch's defaults):
 //
 //	y = (x - mean) / sqrt(var + eps) · weight + bias
 //
@@ -42,25 +30,20 @@ const DefaultLayerNormEps = 1e-5
 // with the statistics recomputed from x rather than stored (the op keeps no state).
 // The forward and dx split their rows across cores (bit for bit the serial result); every LayerNorm is
 // its own node.
-func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.Node, error) {
+func LayerNorm(x, weight, bias *gorgonia.Node, o LayerNormOptions) (*gorgonia.Node, error) {
 	const name = "LayerNorm"
 	if err := checkFloat(name, "x", x); err != nil {
 		return nil, err
 	}
-	if cfg.Axes == 0 {
-		cfg.Axes = 1
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Eps == 0 {
-		cfg.Eps = DefaultLayerNormEps
-	}
+	o = o.WithDefaults()
 	s := x.Shape()
-	if cfg.Axes < 1 || cfg.Axes > s.Dims() {
-		return nil, errors.Errorf("ops: %s: Axes %d for x of shape %v, want in [1, %d]", name, cfg.Axes, s, s.Dims())
+	if o.Axes > s.Dims() {
+		return nil, errors.Errorf("ops: %s: Axes %d for x of shape %v, want in [1, %d]", name, o.Axes, s, s.Dims())
 	}
-	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 0) {
-		return nil, errors.Errorf("ops: %s: Eps %g, want finite and > 0", name, cfg.Eps)
-	}
-	p := lnParams{Axes: cfg.Axes, Eps: cfg.Eps}
+	p := lnParams{Axes: o.Axes, Eps: o.Eps}
 	in := []*gorgonia.Node{x}
 	for _, a := range []struct {
 		what string
@@ -70,8 +53,8 @@ func LayerNorm(x, weight, bias *gorgonia.Node, cfg LayerNormConfig) (*gorgonia.N
 		if a.n == nil {
 			continue
 		}
-		if want := s[s.Dims()-cfg.Axes:]; !sameShape(a.n.Shape(), want) {
-			return nil, errors.Errorf("ops: %s: %s has shape %v, want %v for x of shape %v and Axes %d", name, a.what, a.n.Shape(), want, s, cfg.Axes)
+		if want := s[s.Dims()-o.Axes:]; !sameShape(a.n.Shape(), want) {
+			return nil, errors.Errorf("ops: %s: %s has shape %v, want %v for x of shape %v and Axes %d", name, a.what, a.n.Shape(), want, s, o.Axes)
 		}
 		*a.has = true
 		in = append(in, a.n)

@@ -44,7 +44,7 @@ func TestLayerNormGrad(t *testing.T) {
 						b = newInput(g, dt, "bias", norm, uniform(7, size(norm), -1, 1))
 						wrt = append(wrt, b)
 					}
-					y, err := LayerNorm(x, w, b, LayerNormConfig{Axes: c.axes})
+					y, err := LayerNorm(x, w, b, LayerNormOptions{Axes: c.axes})
 					return y, wrt, err
 				})
 			})
@@ -84,7 +84,7 @@ func TestLayerNormValues(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/%s", dt, c.name), func(t *testing.T) {
 				got, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
 					x := newInput(g, dt, "x", []int{2, 3}, c.x)
-					y, err := LayerNorm(x, nil, nil, LayerNormConfig{Eps: c.eps})
+					y, err := LayerNorm(x, nil, nil, LayerNormOptions{Eps: c.eps})
 					return []*gorgonia.Node{y}, err
 				})
 				if err != nil {
@@ -108,7 +108,7 @@ func TestLayerNormAffine(t *testing.T) {
 			x := newInput(g, dt, "x", []int{2, 3}, []float64{1, 2, 3, 30, 20, 10})
 			w := newInput(g, dt, "weight", []int{3}, []float64{2, 3, 4})
 			b := newInput(g, dt, "bias", []int{3}, []float64{-1, 0, 1})
-			y, err := LayerNorm(x, w, b, LayerNormConfig{Eps: 1e-300})
+			y, err := LayerNorm(x, w, b, LayerNormOptions{Eps: 1e-300})
 			if err != nil {
 				return nil, err
 			}
@@ -161,17 +161,17 @@ func TestLayerNormErrors(t *testing.T) {
 		name string
 		x    *gorgonia.Node
 		w, b *gorgonia.Node
-		cfg  LayerNormConfig
+		cfg  LayerNormOptions
 		want string
 	}{
-		{"nil x", nil, nil, nil, LayerNormConfig{}, "x is nil"},
-		{"too many axes", x, nil, nil, LayerNormConfig{Axes: 3}, "Axes 3 for x of shape (2, 3), want in [1, 2]"},
-		{"negative axes", x, nil, nil, LayerNormConfig{Axes: -1}, "Axes -1"},
-		{"negative eps", x, nil, nil, LayerNormConfig{Eps: -1}, "Eps -1, want finite and > 0"},
-		{"infinite eps", x, nil, nil, LayerNormConfig{Eps: math.Inf(1)}, "Eps +Inf"},
-		{"weight shape", x, w2, nil, LayerNormConfig{}, "weight has shape (2), want (3)"},
-		{"bias shape", x, nil, w23, LayerNormConfig{}, "bias has shape (2, 3), want (3)"},
-		{"weight for two axes", x, w3, nil, LayerNormConfig{Axes: 2}, "weight has shape (3), want (2, 3)"},
+		{"nil x", nil, nil, nil, LayerNormOptions{}, "x is nil"},
+		{"too many axes", x, nil, nil, LayerNormOptions{Axes: 3}, "Axes 3 for x of shape (2, 3), want in [1, 2]"},
+		{"negative axes", x, nil, nil, LayerNormOptions{Axes: -1}, "Axes = -1"},
+		{"negative eps", x, nil, nil, LayerNormOptions{Eps: -1}, "Eps = -1, want finite and > 0"},
+		{"infinite eps", x, nil, nil, LayerNormOptions{Eps: math.Inf(1)}, "Eps = +Inf"},
+		{"weight shape", x, w2, nil, LayerNormOptions{}, "weight has shape (2), want (3)"},
+		{"bias shape", x, nil, w23, LayerNormOptions{}, "bias has shape (2, 3), want (3)"},
+		{"weight for two axes", x, w3, nil, LayerNormOptions{Axes: 2}, "weight has shape (3), want (2, 3)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,13 +185,13 @@ func TestLayerNormErrors(t *testing.T) {
 	for _, v := range []struct {
 		name string
 		w, b *gorgonia.Node
-		cfg  LayerNormConfig
+		cfg  LayerNormOptions
 	}{
-		{"default", nil, nil, LayerNormConfig{}},
-		{"eps 1.1e-5", nil, nil, LayerNormConfig{Eps: 1.1e-5}},
-		{"two axes", nil, nil, LayerNormConfig{Axes: 2}},
-		{"weight", w3, nil, LayerNormConfig{}},
-		{"bias", nil, w3, LayerNormConfig{}},
+		{"default", nil, nil, LayerNormOptions{}},
+		{"eps 1.1e-5", nil, nil, LayerNormOptions{Eps: 1.1e-5}},
+		{"two axes", nil, nil, LayerNormOptions{Axes: 2}},
+		{"weight", w3, nil, LayerNormOptions{}},
+		{"bias", nil, w3, LayerNormOptions{}},
 	} {
 		y, err := LayerNorm(x, v.w, v.b, v.cfg)
 		if err != nil {

@@ -54,7 +54,7 @@ func TestBackwardOpsNotDifferentiable(t *testing.T) {
 				gorgonia.WithValue(tensor.New(tensor.WithBacking([]float64{v, v, v}))))
 		}
 		return BatchNorm(x, vec("gamma", 1), vec("beta", 0), vec("rm", 0), vec("rv", 1),
-			BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: true})
+			BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: true})
 	}); err == nil {
 		t.Error("second-order Grad through BatchNorm: no error")
 	}
@@ -72,7 +72,7 @@ func TestZeroSizedInputs(t *testing.T) {
 	v := func(name string) *gorgonia.Node {
 		return gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(0), gorgonia.WithName(name))
 	}
-	_, err := BatchNorm(x, v("gamma"), v("beta"), v("rm"), v("rv"), BatchNormConfig{Momentum: 0.1, Eps: 1e-5, Training: true})
+	_, err := BatchNorm(x, v("gamma"), v("beta"), v("rm"), v("rv"), BatchNormOptions{Momentum: 0.1, Eps: 1e-5, Training: true})
 	if err == nil || !strings.Contains(err.Error(), "> 0") {
 		t.Errorf("BatchNorm of a (2, 0) input: %v, want an error about the sizes", err)
 	}

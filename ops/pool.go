@@ -6,23 +6,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Pool2DConfig configures AvgPool2D. Its zero value is not usable: Kernel is required.
-type Pool2DConfig struct {
-	// Kernel is the window's (height, width), both >= 1.
-	Kernel [2]int
-	// Stride is the step between windows, (height, width); 0 means the kernel's size
-	// in that dimension (PyTorch's default).
-	Stride [2]int
-	// Padding is the number of zeros added on each side, (height, width); each at most
-	// half the kernel (as in PyTorch), so that every window holds an input element.
-	Padding [2]int
-	// ExcludePad divides each window's sum by the number of input elements in it
-	// rather than by the kernel's area (PyTorch's count_include_pad=False). The
-	// default counts the padding, as PyTorch's default does.
-	ExcludePad bool
-}
-
-// AvgPool2D returns the average of each Kernel window of x, an (N, C, H, W) tensor,
+// AvgPool2D returns the average of each o.Kernel window of x, an (N, C, H, W) tensor,
 // moved by Stride over x padded with Padding zeros on each side. The output is
 // (N, C, Ho, Wo) with Ho = (H + 2·Padding[0] - Kernel[0])/Stride[0] + 1 (rounded down)
 // and Wo likewise: PyTorch's F.avg_pool2d with ceil_mode=False.
@@ -31,26 +15,15 @@ type Pool2DConfig struct {
 // elements (divided by the same count as the forward), accumulating where windows
 // overlap. It replaces gorgonia.AveragePool2D, whose backward reuses the max-pool
 // mask and is about 45% off.
-func AvgPool2D(x *gorgonia.Node, cfg Pool2DConfig) (*gorgonia.Node, error) {
+func AvgPool2D(x *gorgonia.Node, o Pool2DOptions) (*gorgonia.Node, error) {
 	const name = "AvgPool2D"
 	if err := checkFloat(name, "x", x); err != nil {
 		return nil, err
 	}
-	for i := range 2 {
-		if cfg.Kernel[i] < 1 {
-			return nil, errors.Errorf("ops: %s: Kernel %v, want both >= 1", name, cfg.Kernel)
-		}
-		if cfg.Stride[i] == 0 {
-			cfg.Stride[i] = cfg.Kernel[i]
-		}
-		if cfg.Stride[i] < 1 {
-			return nil, errors.Errorf("ops: %s: Stride %v, want both >= 1 (0 means the kernel size)", name, cfg.Stride)
-		}
-		if cfg.Padding[i] < 0 || 2*cfg.Padding[i] > cfg.Kernel[i] {
-			return nil, errors.Errorf("ops: %s: Padding %v with Kernel %v, want each in [0, kernel/2]", name, cfg.Padding, cfg.Kernel)
-		}
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	return avgPoolDef.Apply(cfg, x)
+	return avgPoolDef.Apply(o.WithDefaults(), x)
 }
 
 // GlobalAvgPool2D returns the mean of each (H, W) plane of x, an (N, C, H, W) tensor,
@@ -66,7 +39,7 @@ func GlobalAvgPool2D(x *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 // poolOut returns the output shape of AvgPool2D with cfg (defaults filled in) on x.
-func poolOut(cfg Pool2DConfig, x tensor.Shape) (tensor.Shape, error) {
+func poolOut(cfg Pool2DOptions, x tensor.Shape) (tensor.Shape, error) {
 	if x.Dims() != 4 {
 		return nil, errors.Errorf("x has shape %v, want (N, C, H, W)", x)
 	}
@@ -81,11 +54,11 @@ func poolOut(cfg Pool2DConfig, x tensor.Shape) (tensor.Shape, error) {
 	return out, nil
 }
 
-var avgPoolDef = &Def[Pool2DConfig]{
+var avgPoolDef = &Def[Pool2DOptions]{
 	Name:  "AvgPool2D",
 	Arity: 1,
-	Shape: func(cfg Pool2DConfig, in []tensor.Shape) (tensor.Shape, error) { return poolOut(cfg, in[0]) },
-	Forward: func(cfg Pool2DConfig, in []*tensor.Dense, y *tensor.Dense) error {
+	Shape: func(cfg Pool2DOptions, in []tensor.Shape) (tensor.Shape, error) { return poolOut(cfg, in[0]) },
+	Forward: func(cfg Pool2DOptions, in []*tensor.Dense, y *tensor.Dense) error {
 		x := in[0]
 		s, err := poolOut(cfg, x.Shape())
 		if err != nil {
@@ -99,18 +72,18 @@ var avgPoolDef = &Def[Pool2DConfig]{
 		}
 		return nil
 	},
-	Backward: func(cfg Pool2DConfig, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+	Backward: func(cfg Pool2DOptions, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		dx, err := avgPoolGradDef.Apply(cfg, in[0], dy)
 		return []*gorgonia.Node{dx}, err
 	},
 }
 
 // avgPoolGradDef maps (x, dy) to dx; x gives only the shape.
-var avgPoolGradDef = &Def[Pool2DConfig]{
+var avgPoolGradDef = &Def[Pool2DOptions]{
 	Name:   "AvgPool2DGrad",
 	Arity:  2,
 	NoGrad: []int{0},
-	Shape: func(cfg Pool2DConfig, in []tensor.Shape) (tensor.Shape, error) {
+	Shape: func(cfg Pool2DOptions, in []tensor.Shape) (tensor.Shape, error) {
 		want, err := poolOut(cfg, in[0])
 		if err != nil {
 			return nil, err
@@ -120,7 +93,7 @@ var avgPoolGradDef = &Def[Pool2DConfig]{
 		}
 		return in[0], nil
 	},
-	Forward: func(cfg Pool2DConfig, in []*tensor.Dense, dx *tensor.Dense) error {
+	Forward: func(cfg Pool2DOptions, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, dy := in[0], in[1]
 		g := newPoolGeom(cfg, x.Shape(), dy.Shape())
 		if x.Dtype() == tensor.Float32 {
@@ -134,12 +107,12 @@ var avgPoolGradDef = &Def[Pool2DConfig]{
 
 // poolGeom is the geometry of one pooling: planes of h×w input and oh×ow output.
 type poolGeom struct {
-	cfg          Pool2DConfig
+	cfg          Pool2DOptions
 	planes       int
 	h, w, oh, ow int
 }
 
-func newPoolGeom(cfg Pool2DConfig, x, y tensor.Shape) poolGeom {
+func newPoolGeom(cfg Pool2DOptions, x, y tensor.Shape) poolGeom {
 	return poolGeom{cfg: cfg, planes: x[0] * x[1], h: x[2], w: x[3], oh: y[2], ow: y[3]}
 }
 

@@ -12,15 +12,15 @@ import (
 var poolCases = []struct {
 	name  string
 	shape []int
-	cfg   Pool2DConfig
+	cfg   Pool2DOptions
 }{
-	{"k2 s2", []int{2, 2, 4, 4}, Pool2DConfig{Kernel: [2]int{2, 2}}},
-	{"k3 s1 p1", []int{1, 2, 4, 5}, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}},
-	{"k3 s2 p1 exclude pad", []int{2, 1, 5, 5}, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, ExcludePad: true}},
-	{"k2x3 s1x2", []int{1, 1, 4, 7}, Pool2DConfig{Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}}},
-	{"odd size floor", []int{1, 1, 5, 3}, Pool2DConfig{Kernel: [2]int{2, 2}}},
-	{"1x1 plane", []int{3, 2, 1, 1}, Pool2DConfig{Kernel: [2]int{1, 1}}},
-	{"column", []int{1, 1, 6, 1}, Pool2DConfig{Kernel: [2]int{2, 1}, Padding: [2]int{1, 0}}},
+	{"k2 s2", []int{2, 2, 4, 4}, Pool2DOptions{Kernel: [2]int{2, 2}}},
+	{"k3 s1 p1", []int{1, 2, 4, 5}, Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}},
+	{"k3 s2 p1 exclude pad", []int{2, 1, 5, 5}, Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, ExcludePad: true}},
+	{"k2x3 s1x2", []int{1, 1, 4, 7}, Pool2DOptions{Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}}},
+	{"odd size floor", []int{1, 1, 5, 3}, Pool2DOptions{Kernel: [2]int{2, 2}}},
+	{"1x1 plane", []int{3, 2, 1, 1}, Pool2DOptions{Kernel: [2]int{1, 1}}},
+	{"column", []int{1, 1, 6, 1}, Pool2DOptions{Kernel: [2]int{2, 1}, Padding: [2]int{1, 0}}},
 }
 
 func TestAvgPool2DGrad(t *testing.T) {
@@ -54,30 +54,30 @@ func TestAvgPool2DValues(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		cfg    Pool2DConfig
+		cfg    Pool2DOptions
 		x      []float64
 		y, dx  []float64 // dx: the gradient of Sum(y)
 		yshape []int
 	}{
-		{"k2 s2", Pool2DConfig{Kernel: [2]int{2, 2}}, plane,
+		{"k2 s2", Pool2DOptions{Kernel: [2]int{2, 2}}, plane,
 			[]float64{2.5, 4.5, 10.5, 12.5}, []float64{.25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25, .25},
 			[]int{1, 1, 2, 2}},
 		// Windows of 3 at stride 1 with 1 of padding: the corner window holds 4
 		// elements and divides by 9 (padding counted); each element is in 4, 6 or 9
 		// windows.
-		{"k3 s1 p1 corners", Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}, plane,
+		{"k3 s1 p1 corners", Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}, plane,
 			[]float64{10.0 / 9, 18.0 / 9, 24.0 / 9, 18.0 / 9, 27.0 / 9, 45.0 / 9, 54.0 / 9, 39.0 / 9, 51.0 / 9, 81.0 / 9, 90.0 / 9, 63.0 / 9, 42.0 / 9, 66.0 / 9, 72.0 / 9, 50.0 / 9},
 			[]float64{4.0 / 9, 6.0 / 9, 6.0 / 9, 4.0 / 9, 6.0 / 9, 1, 1, 6.0 / 9, 6.0 / 9, 1, 1, 6.0 / 9, 4.0 / 9, 6.0 / 9, 6.0 / 9, 4.0 / 9},
 			[]int{1, 1, 4, 4}},
 		// The same excluding padding: the corner divides by 4, an edge by 6. Corner
 		// element 0 is in windows of sizes 4, 6, 6, 9: 1/4+1/6+1/6+1/9.
-		{"k3 s1 p1 exclude pad", Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true}, plane,
+		{"k3 s1 p1 exclude pad", Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true}, plane,
 			[]float64{10.0 / 4, 18.0 / 6, 24.0 / 6, 18.0 / 4, 27.0 / 6, 5, 6, 39.0 / 6, 51.0 / 6, 9, 10, 63.0 / 6, 42.0 / 4, 66.0 / 6, 72.0 / 6, 50.0 / 4},
 			nil, []int{1, 1, 4, 4}},
-		{"large and negative", Pool2DConfig{Kernel: [2]int{2, 2}},
+		{"large and negative", Pool2DOptions{Kernel: [2]int{2, 2}},
 			[]float64{1e300, 1e300, -1e300, 0, 1e300, 1e300, 0, 1e300, -1, -2, 1e-300, 0, -3, -4, 0, -1e-300},
 			[]float64{1e300, 0, -2.5, 0}, nil, []int{1, 1, 2, 2}},
-		{"whole plane", Pool2DConfig{Kernel: [2]int{4, 4}}, plane, []float64{7.5}, nil, []int{1, 1, 1, 1}},
+		{"whole plane", Pool2DOptions{Kernel: [2]int{4, 4}}, plane, []float64{7.5}, nil, []int{1, 1, 1, 1}},
 	}
 	for _, dt := range dtypes {
 		rtol := 1e-15
@@ -150,16 +150,16 @@ func TestPoolErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		x    *gorgonia.Node
-		cfg  Pool2DConfig
+		cfg  Pool2DOptions
 		want string
 	}{
-		{"nil", nil, Pool2DConfig{Kernel: k2}, "x is nil"},
-		{"no kernel", x, Pool2DConfig{}, "Kernel [0 0], want both >= 1"},
-		{"negative stride", x, Pool2DConfig{Kernel: k2, Stride: [2]int{-1, 1}}, "Stride [-1 1]"},
-		{"padding over half", x, Pool2DConfig{Kernel: k2, Padding: [2]int{2, 0}}, "want each in [0, kernel/2]"},
-		{"negative padding", x, Pool2DConfig{Kernel: k2, Padding: [2]int{-1, 0}}, "want each in [0, kernel/2]"},
-		{"2-D input", m, Pool2DConfig{Kernel: k2}, "want (N, C, H, W)"},
-		{"kernel larger than input", x, Pool2DConfig{Kernel: [2]int{5, 1}}, "smaller than the kernel"},
+		{"nil", nil, Pool2DOptions{Kernel: k2}, "x is nil"},
+		{"no kernel", x, Pool2DOptions{}, "Kernel = [0 0], want both > 0"},
+		{"negative stride", x, Pool2DOptions{Kernel: k2, Stride: [2]int{-1, 1}}, "Stride = [-1 1]"},
+		{"padding over half", x, Pool2DOptions{Kernel: k2, Padding: [2]int{2, 0}}, "want each in [0, kernel/2]"},
+		{"negative padding", x, Pool2DOptions{Kernel: k2, Padding: [2]int{-1, 0}}, "want each in [0, kernel/2]"},
+		{"2-D input", m, Pool2DOptions{Kernel: k2}, "want (N, C, H, W)"},
+		{"kernel larger than input", x, Pool2DOptions{Kernel: [2]int{5, 1}}, "smaller than the kernel"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,8 +172,8 @@ func TestPoolErrors(t *testing.T) {
 		t.Errorf("GlobalAvgPool2D of a matrix = %v, %v; want an error", y, err)
 	}
 	// Configurations differing in any field are distinct nodes.
-	a, _ := AvgPool2D(x, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}})
-	b, _ := AvgPool2D(x, Pool2DConfig{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true})
+	a, _ := AvgPool2D(x, Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}})
+	b, _ := AvgPool2D(x, Pool2DOptions{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}, ExcludePad: true})
 	if a == nil || a == b {
 		t.Errorf("AvgPool2D with and without ExcludePad: one node")
 	}

@@ -17,7 +17,7 @@ import (
 func blobTrainer(t *testing.T, dt graph.DType, epochs int, cfg train.Config) (*nn.Sequential, *train.Trainer) {
 	t.Helper()
 	s := graph.NewScope(dt, graph.Seed(11))
-	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16}, nn.ReLU(), nn.LinearConfig{In: 16, Out: 3})
+	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16, Activation: nn.ReLU}, nn.LinearConfig{In: 16, Out: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestLoadCorrupt(t *testing.T) {
 	}
 	// A model of another shape: the error names the tensor and both shapes.
 	s := graph.NewScope(graph.Float32, graph.Seed(1))
-	other, _ := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 8}, nn.ReLU(), nn.LinearConfig{In: 8, Out: 3})
+	other, _ := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 8, Activation: nn.ReLU}, nn.LinearConfig{In: 8, Out: 3})
 	tr3, err := train.New(other, train.Config{Loss: nn.SoftmaxCrossEntropy, Quiet: true})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/nn"
 	"github.com/gradflow/gradflow/train/data"
 )
 
@@ -101,7 +102,7 @@ func (t *Trainer) trace(set data.Source, batch int, mode graph.Mode, withReLUs b
 	if p.t, err = g.Input("target", append([]int{batch}, set.TargetShape()...)...); err != nil {
 		return nil, err
 	}
-	if p.out, err = forward(t.model, g, p.x); err != nil {
+	if p.out, err = nn.Forward(t.model, g, p.x); err != nil { // a panic becomes an error naming the layer
 		return nil, err
 	}
 	loss, err := callLoss(t.cfg.Loss, g, p.out, p.t)
@@ -122,11 +123,6 @@ func (t *Trainer) trace(set data.Source, batch int, mode graph.Mode, withReLUs b
 		return nil, err
 	}
 	return p, nil
-}
-
-func forward(m Model, g *graph.Graph, x *gorgonia.Node) (out *gorgonia.Node, err error) {
-	defer graph.Recover(&err)
-	return m.Forward(g, x)
 }
 
 func callLoss(l LossFunc, g *graph.Graph, out, target *gorgonia.Node) (loss *gorgonia.Node, err error) {

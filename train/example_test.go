@@ -43,7 +43,7 @@ func ExampleTrainer_Fit() {
 		panic(err)
 	}
 	s := graph.NewScope(graph.Float64, graph.Seed(1))
-	model, err := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 16}, nn.ReLU(), nn.LinearConfig{In: 16, Out: 3})
+	model, err := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 16, Activation: nn.ReLU}, nn.LinearConfig{In: 16, Out: 3})
 	if err != nil {
 		panic(err)
 	}
@@ -89,7 +89,7 @@ func ExampleTrainer_SaveCheckpoint() {
 	set := threeBlobs(90)
 	newTrainer := func(epochs int) (*nn.Sequential, *train.Trainer) {
 		s := graph.NewScope(graph.Float64, graph.Seed(7))
-		model, _ := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 3})
+		model, _ := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 8}, nn.Tanh, nn.LinearConfig{In: 8, Out: 3})
 		tr, err := train.New(model, train.Config{Loss: nn.SoftmaxCrossEntropy, Optimizer: optim.Adam{LR: 0.01},
 			BatchSize: 16, Epochs: epochs, Seed: 7, Quiet: true})
 		if err != nil {

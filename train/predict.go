@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/nn"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -26,7 +27,7 @@ func (t *Trainer) Predict(x *tensor.Dense) (*tensor.Dense, error) {
 		if err != nil {
 			return nil, errors.Wrap(err, "train: Predict")
 		}
-		out, err := forward(t.model, g, in)
+		out, err := nn.Forward(t.model, g, in)
 		if err != nil {
 			return nil, errors.Wrapf(err, "train: Predict: input shape %v", x.Shape())
 		}

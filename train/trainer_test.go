@@ -28,7 +28,7 @@ func xorSet(t *testing.T) (*data.Dataset, *tensor.Dense) {
 func xorModel(t *testing.T, seed uint64) *nn.Sequential {
 	t.Helper()
 	s := graph.NewScope(graph.Float64, graph.Seed(seed))
-	m, err := nn.NewSequential(s.Sub("xor"), nn.LinearConfig{In: 2, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 1})
+	m, err := nn.NewSequential(s.Sub("xor"), nn.LinearConfig{In: 2, Out: 8}, nn.Tanh, nn.LinearConfig{In: 8, Out: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func blobs(t *testing.T, n int, dt graph.DType) *data.Dataset {
 func fitBlobs(t *testing.T, seed uint64, dt graph.DType, opt optim.Config) (*train.History, []float64) {
 	t.Helper()
 	s := graph.NewScope(dt, graph.Seed(seed))
-	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16}, nn.ReLU(), nn.LinearConfig{In: 16, Out: 3})
+	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16, Activation: nn.ReLU}, nn.LinearConfig{In: 16, Out: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestSameSeedIsBitIdentical(t *testing.T) {
 func TestEvaluationDoesNotAlterTraining(t *testing.T) {
 	run := func(evaluate bool) []float64 {
 		s := graph.NewScope(graph.Float64, graph.Seed(3))
-		model, _ := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 8}, nn.Tanh(), nn.LinearConfig{In: 8, Out: 3})
+		model, _ := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 8}, nn.Tanh, nn.LinearConfig{In: 8, Out: 3})
 		tr, err := train.New(model, train.Config{
 			Loss: nn.SoftmaxCrossEntropy, Optimizer: optim.SGD{LR: 0.1, Momentum: 0.5}, BatchSize: 10, Epochs: 1, Seed: 3, Quiet: true,
 		})

@@ -179,7 +179,8 @@ func fit(epochs int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	// The Swish layers take the names Sequential would give them: mlp/1, mlp/3.
+	// The Swish layers are built here and put in the Sequential with nn.Use; they take
+	// the names Sequential would give them: mlp/1, mlp/3.
 	s := graph.NewScope(graph.Float64, graph.Seed(seed)).Sub("mlp")
 	act1, err := NewSwishLayer(s.Sub("1"), 32)
 	if err != nil {
@@ -190,8 +191,8 @@ func fit(epochs int, seed uint64) error {
 		return err
 	}
 	model, err := nn.NewSequential(s,
-		nn.LinearConfig{In: 1, Out: 32}, act1,
-		nn.LinearConfig{In: 32, Out: 32}, act2,
+		nn.LinearConfig{In: 1, Out: 32}, nn.Use(act1),
+		nn.LinearConfig{In: 32, Out: 32}, nn.Use(act2),
 		nn.LinearConfig{In: 32, Out: 1})
 	if err != nil {
 		return err

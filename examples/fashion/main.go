@@ -111,12 +111,12 @@ func model(s *graph.Scope, o options) (*nn.Sequential, error) {
 		nn.Conv2DConfig{In: 1, Out: o.c1, Kernel: k3, Padding: pad1, NoBias: true},
 		// Pooling before the ReLU gives the same values as after it (ReLU is
 		// monotonic) and runs the ReLU on a quarter of the elements.
-		nn.BatchNorm2DConfig{Features: o.c1}, pool, nn.ReLU(), // 28 -> 14
+		nn.BatchNorm2DConfig{Features: o.c1}, pool, nn.ReLU, // 28 -> 14
 		nn.Conv2DConfig{In: o.c1, Out: o.c2, Kernel: k3, Padding: pad1, NoBias: true},
-		nn.BatchNorm2DConfig{Features: o.c2}, pool, nn.ReLU(), // 14 -> 7
+		nn.BatchNorm2DConfig{Features: o.c2}, pool, nn.ReLU, // 14 -> 7
 		nn.FlattenConfig{},
 		nn.DropoutConfig{P: o.drop1},
-		nn.LinearConfig{In: o.c2 * 7 * 7, Out: o.hidden}, nn.ReLU(),
+		nn.LinearConfig{In: o.c2 * 7 * 7, Out: o.hidden, Activation: nn.ReLU},
 		nn.DropoutConfig{P: o.drop2},
 		nn.LinearConfig{In: o.hidden, Out: 10})
 }

@@ -93,10 +93,10 @@ func model(s *graph.Scope, o options) (*nn.Sequential, error) {
 	return nn.NewSequential(s.Sub("lenet"),
 		// Pooling before the ReLU gives the same values as after it (ReLU is
 		// monotonic) and runs the ReLU on a quarter of the elements.
-		nn.Conv2DConfig{In: 1, Out: o.c1, Kernel: k5}, pool, nn.ReLU(), // 28 -> 24 -> 12
-		nn.Conv2DConfig{In: o.c1, Out: o.c2, Kernel: k5}, pool, nn.ReLU(), // 12 -> 8 -> 4
+		nn.Conv2DConfig{In: 1, Out: o.c1, Kernel: k5}, pool, nn.ReLU, // 28 -> 24 -> 12
+		nn.Conv2DConfig{In: o.c1, Out: o.c2, Kernel: k5}, pool, nn.ReLU, // 12 -> 8 -> 4
 		nn.FlattenConfig{},
-		nn.LinearConfig{In: o.c2 * 4 * 4, Out: o.hidden}, nn.ReLU(),
+		nn.LinearConfig{In: o.c2 * 4 * 4, Out: o.hidden, Activation: nn.ReLU},
 		nn.LinearConfig{In: o.hidden, Out: 10})
 }
 

@@ -40,6 +40,14 @@ func main() {
 	}
 }
 
+// newModel returns the perceptron 784 -> hidden -> 10: a Linear with a ReLU, which it
+// builds in the same node (ops.LinearReLU), then the output Linear.
+func newModel(s *graph.Scope, hidden int) (*nn.Sequential, error) {
+	return nn.NewSequential(s.Sub("mlp"),
+		nn.LinearConfig{In: 784, Out: hidden, Activation: nn.ReLU},
+		nn.LinearConfig{In: hidden, Out: 10})
+}
+
 func run(ctx context.Context, dir string, epochs, batch, hidden int, lr float64, seed uint64) error {
 	start := time.Now()
 	trainSet, testSet, err := data.LoadMNIST(dir, graph.Float32)
@@ -49,10 +57,7 @@ func run(ctx context.Context, dir string, epochs, batch, hidden int, lr float64,
 	fmt.Printf("MNIST: %d training and %d test images (loaded in %.1fs)\n",
 		trainSet.Len(), testSet.Len(), time.Since(start).Seconds())
 
-	s := graph.NewScope(graph.Float32, graph.Seed(seed))
-	model, err := nn.NewSequential(s.Sub("mlp"),
-		nn.LinearConfig{In: 784, Out: hidden}, nn.ReLU(),
-		nn.LinearConfig{In: hidden, Out: 10})
+	model, err := newModel(graph.NewScope(graph.Float32, graph.Seed(seed)), hidden)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func run(epochs int, lr float64, seed uint64) error {
 	}
 	s := graph.NewScope(graph.Float64, graph.Seed(seed))
 	model, err := nn.NewSequential(s.Sub("xor"),
-		nn.LinearConfig{In: 2, Out: 8}, nn.Tanh(),
+		nn.LinearConfig{In: 2, Out: 8, Activation: nn.Tanh},
 		nn.LinearConfig{In: 8, Out: 1})
 	if err != nil {
 		return err

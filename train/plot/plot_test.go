@@ -40,7 +40,7 @@ func blobs(t *testing.T, n int) *data.Dataset {
 func fit(t *testing.T, epochs int, cfg train.Config, val bool) *train.History {
 	t.Helper()
 	s := graph.NewScope(graph.Float64, graph.Seed(11))
-	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16}, nn.ReLU(), nn.LinearConfig{In: 16, Out: 3})
+	model, err := nn.NewSequential(s.Sub("m"), nn.LinearConfig{In: 4, Out: 16, Activation: nn.ReLU}, nn.LinearConfig{In: 16, Out: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
