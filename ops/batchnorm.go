@@ -1,12 +1,8 @@
 package ops
 
 import (
-	"fmt"
-	"hash"
-	"io"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -61,312 +57,161 @@ func BatchNorm(x, gamma, beta, runningMean, runningVar *gorgonia.Node, o BatchNo
 	if o.FreezeStats {
 		momentum = 0 // running = 1*running + 0*batch: unchanged
 	}
-	op := bnOp{dims: x.Dims(), momentum: momentum, eps: o.Eps, training: o.Training, out: new(outBuf)}
-	shapes := make([]gorgonia.DimSizer, 5)
-	for i, n := range []*gorgonia.Node{x, gamma, beta, runningMean, runningVar} {
-		shapes[i] = n.Shape()
-	}
-	if _, err := op.InferShape(shapes...); err != nil {
-		return nil, err
-	}
-	return apply(name, op, x, gamma, beta, runningMean, runningVar)
+	p := bnParams{Momentum: momentum, Eps: o.Eps, Training: o.Training}
+	return bnDef.Apply(p, x, gamma, beta, runningMean, runningVar)
 }
 
 var bnArgNames = []string{"x", "gamma", "beta", "runningMean", "runningVar"}
 
-// bnOp is BatchNorm: (x, gamma, beta, runningMean, runningVar) -> y.
-type bnOp struct {
-	dims          int // x's rank
-	momentum, eps float64
-	training      bool
-	out           *outBuf // y's memory, kept across runs (not in String)
+// bnParams are BatchNorm's parameters, defaults resolved (Momentum 0 freezes the
+// running statistics).
+type bnParams struct {
+	Momentum, Eps float64
+	Training      bool
 }
 
-// bnGradOp is BatchNorm's backward: dx from (x, gamma, runningMean, runningVar, dy).
-//
-// It also computes dgamma and dbeta, in the same passes over the
-// channel (they are the sums the dx formula needs), and leaves them in sums, which
-// the two bnPartOp nodes of the same SymDiff read: one pass of statistics, one of sums
-// and one of output for all three gradients, instead of six passes over the
-// activations for three separate ops.
-type bnGradOp struct {
-	bnOp
-	gout *outBuf // the gradient's memory, kept across runs (not in String)
-	sums *bnSums // where it leaves dgamma and dbeta (not in String)
-}
-
-// bnSums holds dgamma and dbeta of the last run of a bnGradOp, in float64.
-type bnSums struct{ dgamma, dbeta []float64 }
-
-// bnPartOp maps the dx node of a bnGradOp to the dgamma (which 1) or dbeta (which 2)
-// that the dx op computed with it. Taking dx as its input orders it after that op.
-type bnPartOp struct {
-	bnOp
-	which int
-	gout  *outBuf
-	sums  *bnSums
-}
-
-var (
-	_ gorgonia.Op   = bnOp{}
-	_ gorgonia.SDOp = bnOp{}
-	_ gorgonia.Op   = bnGradOp{}
-	_ gorgonia.Op   = bnPartOp{}
-)
-
-func (op bnOp) Arity() int { return 5 }
-
-func (op bnOp) Type() hm.Type {
-	e := hm.TypeVariable('a')
-	x, v := tensorType(op.dims, e), tensorType(1, e)
-	return hm.NewFnType(x, v, v, v, v, x)
+// bnDef is BatchNorm: (x, gamma, beta, runningMean, runningVar) -> y, updating the
+// running statistics in place in training.
+var bnDef = &Def[bnParams]{
+	Name:    "BatchNorm",
+	Arity:   5,
+	NoGrad:  []int{3, 4},
+	Mutates: []int{3, 4},
+	Shape: func(p bnParams, in []tensor.Shape) (tensor.Shape, error) {
+		if _, err := bnShapes(in[0], in[1:], p.Training); err != nil {
+			return nil, err
+		}
+		return in[0], nil
+	},
+	Forward: func(p bnParams, in []*tensor.Dense, y *tensor.Dense) error {
+		g := bnGeomOf(in[0].Shape())
+		if y.Dtype() == tensor.Float32 {
+			bnForward(p, g, elems[float32](in[0]), elems[float32](in[1]), elems[float32](in[2]),
+				elems[float32](in[3]), elems[float32](in[4]), elems[float32](y))
+		} else {
+			bnForward(p, g, elems[float64](in[0]), elems[float64](in[1]), elems[float64](in[2]),
+				elems[float64](in[3]), elems[float64](in[4]), elems[float64](y))
+		}
+		return nil
+	},
+	Backward: func(p bnParams, in []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
+		grads := make([]*gorgonia.Node, 5)
+		gp := bnGradParams{bnParams: p, Sums: new(bnSums)}
+		var err error
+		if grads[0], err = bnGradDef.Apply(gp, in[0], in[1], in[3], in[4], dy); err != nil {
+			return nil, err
+		}
+		for which := 1; which < 3; which++ {
+			if grads[which], err = bnPartDef.Apply(bnPartParams{bnGradParams: gp, Which: which}, grads[0]); err != nil {
+				return nil, err
+			}
+		}
+		return grads, nil
+	},
 }
 
 // bnShapes checks x (N, C, ...) and the four (C) vectors given as rest, and returns C.
-func bnShapes(op fmt.Stringer, x tensor.Shape, rest []tensor.Shape, training bool) (int, error) {
+func bnShapes(x tensor.Shape, rest []tensor.Shape, training bool) (int, error) {
 	if x.Dims() < 2 {
-		return 0, errors.Errorf("ops: %v: x has shape %v, want (N, C, ...)", op, x)
+		return 0, errors.Errorf("x has shape %v, want (N, C, ...)", x)
 	}
 	for _, d := range x {
 		if d <= 0 {
-			return 0, errors.Errorf("ops: %v: x has shape %v, want every dimension > 0", op, x)
+			return 0, errors.Errorf("x has shape %v, want every dimension > 0", x)
 		}
 	}
 	c := x[1]
 	for i, s := range rest {
 		if s.Dims() != 1 || s[0] != c {
-			return 0, errors.Errorf("ops: %v: argument %d has shape %v, want (%d) for x %v", op, i+1, s, c, x)
+			return 0, errors.Errorf("argument %d has shape %v, want (%d) for x %v", i+1, s, c, x)
 		}
 	}
 	if training && x.TotalSize()/c < 2 {
-		return 0, errors.Errorf("ops: %v: x has shape %v: training needs more than one value per channel", op, x)
+		return 0, errors.Errorf("x has shape %v: training needs more than one value per channel", x)
 	}
 	return c, nil
 }
 
-func (op bnOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	var ss []tensor.Shape
-	for i := range in {
-		s, err := shapeArg(op, in, i)
-		if err != nil {
+// bnGradParams are the parameters of BatchNorm's backward, bnGradDef: dx from
+// (x, gamma, runningMean, runningVar, dy).
+//
+// It also computes dgamma and dbeta, in the same passes over the channel (they are
+// the sums the dx formula needs), and leaves them in Sums, which the two bnPartDef
+// nodes of the same Backward read: one pass of statistics, one of sums and one of
+// output for all three gradients, instead of six passes over the activations for
+// three separate ops. (Sums is hashed by address: each BatchNorm's backward is its
+// own node.)
+type bnGradParams struct {
+	bnParams
+	Sums *bnSums
+}
+
+// bnSums holds dgamma and dbeta of the last run of a bnGradDef node, in float64.
+type bnSums struct{ dgamma, dbeta []float64 }
+
+var bnGradDef = &Def[bnGradParams]{
+	Name:  "BatchNormGrad",
+	Arity: 5,
+	Shape: func(p bnGradParams, in []tensor.Shape) (tensor.Shape, error) {
+		if _, err := bnShapes(in[0], in[1:4], p.Training); err != nil {
 			return nil, err
 		}
-		ss = append(ss, s)
-	}
-	if _, err := bnShapes(op, ss[0], ss[1:], op.training); err != nil {
-		return nil, err
-	}
-	return ss[0].Clone(), nil
-}
-
-// bnArgs returns the values as float tensors of x's dtype with checked shapes.
-func bnArgs(op gorgonia.Op, in []gorgonia.Value, vecs []int, training bool) ([]*tensor.Dense, error) {
-	if err := checkArity(op, in); err != nil {
-		return nil, err
-	}
-	ds := make([]*tensor.Dense, len(in))
-	for i, v := range in {
-		d, err := denseArg(op, v, i)
-		if err != nil {
-			return nil, err
+		if !in[4].Eq(in[0]) {
+			return nil, errors.Errorf("output gradient has shape %v, want x's %v", in[4], in[0])
 		}
-		if d.Dtype() != in[0].Dtype() {
-			return nil, errors.Errorf("ops: %v: input %d has dtype %v, want %v", op, i, d.Dtype(), in[0].Dtype())
+		return in[0], nil
+	},
+	Forward: func(p bnGradParams, in []*tensor.Dense, out *tensor.Dense) error {
+		g := bnGeomOf(in[0].Shape())
+		if len(p.Sums.dgamma) != g.c {
+			p.Sums.dgamma, p.Sums.dbeta = make([]float64, g.c), make([]float64, g.c)
 		}
-		ds[i] = d
-	}
-	var rest []tensor.Shape
-	for _, i := range vecs {
-		rest = append(rest, ds[i].Shape())
-	}
-	if _, err := bnShapes(op, ds[0].Shape(), rest, training); err != nil {
-		return nil, err
-	}
-	return ds, nil
-}
-
-func (op bnOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	ds, err := bnArgs(op, in, []int{1, 2, 3, 4}, op.training)
-	if err != nil {
-		return nil, err
-	}
-	// The running statistics are written in place: they must be the bound tensors,
-	// not copies made by materialising a view.
-	for i := 3; i <= 4; i++ {
-		if op.training && gorgonia.Value(ds[i]) != in[i] {
-			return nil, errors.Errorf("ops: %v: %s is a view; bind a contiguous tensor", op, bnArgNames[i])
+		if out.Dtype() == tensor.Float32 {
+			bnBackward(p, g, elems[float32](in[0]), elems[float32](in[1]), elems[float32](in[2]),
+				elems[float32](in[3]), elems[float32](in[4]), elems[float32](out))
+		} else {
+			bnBackward(p, g, elems[float64](in[0]), elems[float64](in[1]), elems[float64](in[2]),
+				elems[float64](in[3]), elems[float64](in[4]), elems[float64](out))
 		}
-	}
-	x := ds[0]
-	y := op.out.newOut(x.Dtype(), x.Shape())
-	g := bnGeomOf(x.Shape())
-	if x.Dtype() == tensor.Float32 {
-		bnForward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
-			elems[float32](ds[3]), elems[float32](ds[4]), elems[float32](y))
-	} else {
-		bnForward(op, g, elems[float64](x), elems[float64](ds[1]), elems[float64](ds[2]),
-			elems[float64](ds[3]), elems[float64](ds[4]), elems[float64](y))
-	}
-	return y, nil
+		return nil
+	},
 }
 
-func (op bnOp) ReturnsPtr() bool      { return false }
-func (op bnOp) CallsExtern() bool     { return false }
-func (op bnOp) OverwritesInput() int  { return -1 }
-func (op bnOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op bnOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op bnOp) String() string {
-	return fmt.Sprintf("ops.BatchNorm{dims=%d, momentum=%v, eps=%v, training=%t}", op.dims, op.momentum, op.eps, op.training)
+// bnPartParams select the dgamma (Which 1) or dbeta (Which 2) that the bnGradDef node
+// with the same Sums computed.
+type bnPartParams struct {
+	bnGradParams
+	Which int
 }
 
-func (op bnOp) DiffWRT(inputs int) []bool {
-	d := make([]bool, inputs)
-	for i := 0; i < 3 && i < inputs; i++ {
-		d[i] = true
-	}
-	return d
-}
-
-func (op bnOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 5 {
-		return nil, errors.Errorf("ops: %v: SymDiff got %d inputs, want 5", op, len(inputs))
-	}
-	grads := make(gorgonia.Nodes, 5)
-	sums := new(bnSums)
-	var err error
-	grads[0], err = apply("BatchNorm backward", bnGradOp{bnOp: op, gout: new(outBuf), sums: sums},
-		inputs[0], inputs[1], inputs[3], inputs[4], grad)
-	if err != nil {
-		return nil, err
-	}
-	for which := 1; which < 3; which++ {
-		part := bnPartOp{bnOp: op, which: which, gout: new(outBuf), sums: sums}
-		if grads[which], err = apply("BatchNorm backward", part, grads[0]); err != nil {
-			return nil, err
+// bnPartDef maps the dx node of a bnGradDef to the dgamma or dbeta computed with it.
+// Taking dx as its input orders it after that node.
+var bnPartDef = &Def[bnPartParams]{
+	Name:  "BatchNormGradPart",
+	Arity: 1,
+	Shape: func(_ bnPartParams, in []tensor.Shape) (tensor.Shape, error) {
+		if in[0].Dims() < 2 {
+			return nil, errors.Errorf("dx has shape %v, want (N, C, ...)", in[0])
 		}
-	}
-	return grads, nil
-}
-
-func (op bnGradOp) Arity() int { return 5 }
-
-func (op bnGradOp) Type() hm.Type {
-	e := hm.TypeVariable('a')
-	x, v := tensorType(op.dims, e), tensorType(1, e)
-	return hm.NewFnType(x, v, v, v, x, x)
-}
-
-func (op bnGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	var ss []tensor.Shape
-	for i := range in {
-		s, err := shapeArg(op, in, i)
-		if err != nil {
-			return nil, err
+		return tensor.Shape{in[0][1]}, nil
+	},
+	Forward: func(p bnPartParams, in []*tensor.Dense, out *tensor.Dense) error {
+		src := p.Sums.dgamma
+		if p.Which == 2 {
+			src = p.Sums.dbeta
 		}
-		ss = append(ss, s)
-	}
-	if _, err := bnShapes(op, ss[0], ss[1:4], op.training); err != nil {
-		return nil, err
-	}
-	if !ss[4].Eq(ss[0]) {
-		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, ss[4], ss[0])
-	}
-	return ss[0].Clone(), nil
-}
-
-func (op bnGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	ds, err := bnArgs(op, in, []int{1, 2, 3}, op.training)
-	if err != nil {
-		return nil, err
-	}
-	x, dy := ds[0], ds[4]
-	if !dy.Shape().Eq(x.Shape()) {
-		return nil, errors.Errorf("ops: %v: output gradient has shape %v, want x's %v", op, dy.Shape(), x.Shape())
-	}
-	g := bnGeomOf(x.Shape())
-	out := op.gout.newOut(x.Dtype(), x.Shape())
-	if op.sums == nil {
-		return nil, errors.Errorf("ops: %v: no place for dgamma and dbeta (built outside BatchNorm's SymDiff)", op)
-	}
-	if len(op.sums.dgamma) != g.c {
-		op.sums.dgamma, op.sums.dbeta = make([]float64, g.c), make([]float64, g.c)
-	}
-	if x.Dtype() == tensor.Float32 {
-		bnBackward(op, g, elems[float32](x), elems[float32](ds[1]), elems[float32](ds[2]),
-			elems[float32](ds[3]), elems[float32](dy), elems[float32](out))
-	} else {
-		bnBackward(op, g, elems[float64](x), elems[float64](ds[1]), elems[float64](ds[2]),
-			elems[float64](ds[3]), elems[float64](dy), elems[float64](out))
-	}
-	return out, nil
-}
-
-func (op bnPartOp) Arity() int { return 1 }
-
-func (op bnPartOp) Type() hm.Type {
-	e := hm.TypeVariable('a')
-	return hm.NewFnType(tensorType(op.dims, e), tensorType(1, e))
-}
-
-func (op bnPartOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, err := shapeArg(op, in, 0)
-	if err != nil {
-		return nil, err
-	}
-	if s.Dims() < 2 {
-		return nil, errors.Errorf("ops: %v: dx has shape %v, want (N, C, ...)", op, s)
-	}
-	return tensor.Shape{s[1]}, nil
-}
-
-func (op bnPartOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("ops: %v: got %d inputs, want 1", op, len(in))
-	}
-	dx, ok := in[0].(*tensor.Dense)
-	if !ok || dx.Dims() < 2 {
-		return nil, errors.Errorf("ops: %v: dx is a %T, want a (N, C, ...) tensor", op, in[0])
-	}
-	c := dx.Shape()[1]
-	src := op.sums.dgamma
-	if op.which == 2 {
-		src = op.sums.dbeta
-	}
-	if len(src) != c {
-		return nil, errors.Errorf("ops: %v: the gradient of x has not been computed in this run", op)
-	}
-	out := op.gout.newOut(dx.Dtype(), tensor.Shape{c})
-	switch dx.Dtype() {
-	case tensor.Float32:
-		for i, v := range src {
-			out.Float32s()[i] = float32(v)
+		if len(src) != out.Size() {
+			return errors.New("the gradient of x has not been computed in this run")
 		}
-	case tensor.Float64:
-		copy(out.Float64s(), src)
-	default:
-		return nil, errors.Errorf("ops: %v: dtype %v, want float32 or float64", op, dx.Dtype())
-	}
-	return out, nil
-}
-
-func (op bnPartOp) ReturnsPtr() bool      { return false }
-func (op bnPartOp) CallsExtern() bool     { return false }
-func (op bnPartOp) OverwritesInput() int  { return -1 }
-func (op bnPartOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op bnPartOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op bnPartOp) String() string {
-	return fmt.Sprintf("ops.BatchNormGradPart{dims=%d, momentum=%v, eps=%v, training=%t, wrt=%s}",
-		op.dims, op.momentum, op.eps, op.training, bnArgNames[op.which])
-}
-
-func (op bnGradOp) ReturnsPtr() bool      { return false }
-func (op bnGradOp) CallsExtern() bool     { return false }
-func (op bnGradOp) OverwritesInput() int  { return -1 }
-func (op bnGradOp) WriteHash(h hash.Hash) { io.WriteString(h, op.String()) }
-func (op bnGradOp) Hashcode() uint32      { return hash32(op.String()) }
-func (op bnGradOp) String() string {
-	return fmt.Sprintf("ops.BatchNormGrad{dims=%d, momentum=%v, eps=%v, training=%t}",
-		op.dims, op.momentum, op.eps, op.training)
+		if out.Dtype() == tensor.Float32 {
+			for i, v := range src {
+				out.Float32s()[i] = float32(v)
+			}
+		} else {
+			copy(out.Float64s(), src)
+		}
+		return nil
+	},
 }
 
 // bnGeom views x as (outer, c, inner): outer = N, inner = the product of the spatial
@@ -431,18 +276,18 @@ func gradSums[T float](g bnGeom, x, dy []T, ch int, mean, invStd float64) (sdy, 
 	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 }
 
-func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
+func bnForward[T float](p bnParams, g bnGeom, x, gamma, beta, rm, rv, y []T) {
 	forChannels(g, func(ch int) {
 		var mean, invStd float64
-		if op.training {
+		if p.Training {
 			var v float64
 			mean, v = channelStats(g, x, ch)
-			invStd = 1 / math.Sqrt(v+op.eps)
+			invStd = 1 / math.Sqrt(v+p.Eps)
 			unbiased := v * float64(g.m) / float64(g.m-1)
-			rm[ch] = T((1-op.momentum)*float64(rm[ch]) + op.momentum*mean)
-			rv[ch] = T((1-op.momentum)*float64(rv[ch]) + op.momentum*unbiased)
+			rm[ch] = T((1-p.Momentum)*float64(rm[ch]) + p.Momentum*mean)
+			rv[ch] = T((1-p.Momentum)*float64(rv[ch]) + p.Momentum*unbiased)
 		} else {
-			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
+			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+p.Eps)
 		}
 		// (x - mean)*scale + beta, not x*scale + (beta - mean*scale), which would
 		// cancel digits when the mean is large compared with the spread.
@@ -456,25 +301,25 @@ func bnForward[T float](op bnOp, g bnGeom, x, gamma, beta, rm, rv, y []T) {
 	})
 }
 
-// bnBackward writes dx into out, and dgamma and dbeta into op.sums.
-func bnBackward[T float](op bnGradOp, g bnGeom, x, gamma, rm, rv, dy, out []T) {
+// bnBackward writes dx into out, and dgamma and dbeta into p.Sums.
+func bnBackward[T float](p bnGradParams, g bnGeom, x, gamma, rm, rv, dy, out []T) {
 	forChannels(g, func(ch int) {
 		var mean, invStd float64
-		if op.training {
+		if p.Training {
 			m, v := channelStats(g, x, ch)
-			mean, invStd = m, 1/math.Sqrt(v+op.eps)
+			mean, invStd = m, 1/math.Sqrt(v+p.Eps)
 		} else {
-			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+op.eps)
+			mean, invStd = float64(rm[ch]), 1/math.Sqrt(float64(rv[ch])+p.Eps)
 		}
 		// sum(dy) and sum(dy*xhat) over the channel: dbeta and dgamma.
 		sdy, sdyx := gradSums(g, x, dy, ch, mean, invStd)
-		op.sums.dgamma[ch], op.sums.dbeta[ch] = sdyx, sdy
+		p.Sums.dgamma[ch], p.Sums.dbeta[ch] = sdyx, sdy
 		k := float64(gamma[ch]) * invStd
 		mdy, mdyx := sdy/float64(g.m), sdyx/float64(g.m)
 		for o := 0; o < g.outer; o++ {
 			i := (o*g.c + ch) * g.inner
 			for j, d := range dy[i : i+g.inner] {
-				if op.training {
+				if p.Training {
 					xhat := (float64(x[i+j]) - mean) * invStd
 					out[i+j] = T(k * (float64(d) - mdy - xhat*mdyx))
 				} else {

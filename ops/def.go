@@ -76,6 +76,11 @@ type Def[P any] struct {
 	// Backward's results for them are ignored.
 	NoGrad []int
 
+	// Mutates lists the inputs that Forward updates in place (BatchNorm's running
+	// statistics), a subset of NoGrad. Forward gets the bound tensors themselves for
+	// them, and the run fails if one is a view (it would update a copy).
+	Mutates []int
+
 	// Shape returns the output shape for the input shapes (an empty shape is a
 	// scalar), or an error saying what it wants. Required. in holds copies. It is
 	// called while building, and again by gorgonia.
@@ -88,7 +93,7 @@ type Def[P any] struct {
 	// machine to the next (gorgonia's tape drops every intermediate value before a run,
 	// so a new tensor per run would be allocated and zeroed afresh): it holds the
 	// previous run's values, so Forward must write every element. Forward must not
-	// modify its inputs.
+	// modify its inputs, except those in Mutates.
 	Forward func(p P, in []*tensor.Dense, out *tensor.Dense) error
 
 	// Backward returns the gradient of the loss with respect to each input, given
@@ -161,6 +166,11 @@ func (d *Def[P]) validate() error {
 			return errors.Errorf("ops: %s: NoGrad input %d out of range for arity %d", d.Name, i, d.Arity)
 		}
 	}
+	for _, i := range d.Mutates {
+		if !slices.Contains(d.NoGrad, i) {
+			return errors.Errorf("ops: %s: Mutates input %d, which is not in NoGrad", d.Name, i)
+		}
+	}
 	return nil
 }
 
@@ -228,6 +238,9 @@ func (op *defOp[P]) Do(in ...gorgonia.Value) (v gorgonia.Value, err error) {
 	for i, x := range in {
 		if ds[i], err = op.value(x, i); err != nil {
 			return nil, err
+		}
+		if gorgonia.Value(ds[i]) != x && slices.Contains(op.def.Mutates, i) {
+			return nil, errors.Errorf("ops: %v: input %d, which Forward updates in place, is a view; bind a contiguous tensor", op, i)
 		}
 	}
 	if op.out.IsScalar() {

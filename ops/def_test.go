@@ -395,3 +395,48 @@ func TestDefOf(t *testing.T) {
 		}
 	}
 }
+
+// TestDefMutates: an input a Forward updates in place must be in NoGrad, and a view
+// bound to it fails the run (the update would go to a copy).
+func TestDefMutates(t *testing.T) {
+	bump := &Def[struct{}]{
+		Name: "Bump", Arity: 2, NoGrad: []int{1}, Mutates: []int{1},
+		Shape: func(_ struct{}, in []tensor.Shape) (tensor.Shape, error) { return in[0], nil },
+		Forward: func(_ struct{}, in []*tensor.Dense, out *tensor.Dense) error {
+			copy(out.Float64s(), in[0].Float64s())
+			in[1].Float64s()[0]++
+			return nil
+		},
+	}
+	bad := *bump
+	bad.NoGrad = nil
+	g := gorgonia.NewGraph()
+	x := newInput(g, tensor.Float64, "x", []int{2}, []float64{1, 2})
+	if _, err := bad.Apply(struct{}{}, x, x); err == nil || !strings.Contains(err.Error(), "not in NoGrad") {
+		t.Fatalf("Mutates outside NoGrad: %v, want an error", err)
+	}
+	counter := newDense(tensor.Float64, []int{2}, []float64{0, 0})
+	for _, view := range []bool{false, true} {
+		_, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
+			x := newInput(g, tensor.Float64, "x", []int{2}, []float64{1, 2})
+			v := counter
+			if view {
+				s, err := newDense(tensor.Float64, []int{4}, []float64{0, 0, 0, 0}).Slice(tensor.S(0, 4, 2))
+				if err != nil {
+					return nil, err
+				}
+				v = s.(*tensor.Dense)
+			}
+			c := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(2), gorgonia.WithName("c"), gorgonia.WithValue(v))
+			y, err := bump.Apply(struct{}{}, x, c)
+			return []*gorgonia.Node{y}, err
+		})
+		if view {
+			if err == nil || !strings.Contains(err.Error(), "is a view") {
+				t.Errorf("view: %v, want an error", err)
+			}
+		} else if err != nil || counter.Float64s()[0] != 1 {
+			t.Errorf("contiguous: %v, counter %v, want nil and 1", err, counter.Float64s())
+		}
+	}
+}

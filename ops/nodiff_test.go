@@ -14,7 +14,8 @@ import (
 func TestBackwardOpsNotDifferentiable(t *testing.T) {
 	for _, op := range []gorgonia.SDOp{reluGradOp{}, &defOp[struct{}]{def: linearInputGradDef},
 		&defOp[struct{}]{def: linearWeightGradDef}, &defOp[struct{}]{def: biasGradDef},
-		&defOp[softmaxParams]{def: softmaxGradDef}, bnGradOp{}, bnPartOp{}} {
+		&defOp[softmaxParams]{def: softmaxGradDef}, &defOp[bnGradParams]{def: bnGradDef},
+		&defOp[bnPartParams]{def: bnPartDef}} {
 		for _, d := range op.DiffWRT(3) {
 			if d {
 				t.Errorf("%T.DiffWRT(3) = %v, want all false", op, op.DiffWRT(3))
