@@ -133,3 +133,19 @@ func ExampleReadCSV() {
 	// [2 3] [2 0]
 	// [1 0] [1 0]
 }
+
+// A NaN feature is an error naming its line and column; CSVConfig.AllowNonFinite keeps it
+// (for a pipeline that imputes missing values itself).
+func ExampleCSVConfig_allowNonFinite() {
+	table := "a,b,y\n1,2,0\n3,NaN,1\n"
+	_, err := data.ReadCSV(strings.NewReader(table), data.CSVConfig{})
+	fmt.Println(err)
+	ds, err := data.ReadCSV(strings.NewReader(table), data.CSVConfig{AllowNonFinite: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.X().Data())
+	// Output:
+	// data: read csv: line 3, column "b": NaN, want a finite number (CSVConfig.AllowNonFinite keeps NaN and ±Inf)
+	// [1 2 3 NaN]
+}
