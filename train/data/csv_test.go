@@ -2,6 +2,7 @@ package data_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,4 +65,88 @@ func TestReadCSVNonFinite(t *testing.T) {
 			t.Errorf("%v: x = %v, want [NaN +Inf -Inf ...]", dt, x)
 		}
 	}
+}
+
+// FuzzReadCSV checks that no table makes ReadCSV panic, that what it accepts is a
+// Dataset that keeps the Source contract with the shapes, classes and (unless
+// allowed) finite values it promises, and that float32 and float64 agree. Run it with
+// go test -run '^$' -fuzz FuzzReadCSV ./train/data/.
+func FuzzReadCSV(f *testing.F) {
+	for _, s := range []string{
+		"sepal, petal ,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n",
+		"1;2;3\n4;5;6\n", "a,y\n1,2\n2,0\n", "a,b\n1,\n", "a,b\nz,1\n", "a,b\n1,2,3\n", "", "a,b\n",
+		"a,b,y\n1,NaN,0\n", "a,y\n1e39,0\n", "a,b,y\n\"1\",2,\"x\ny\"\n3,4,z\n", "a,y\n-Inf,999\n",
+	} {
+		f.Add(s, byte(','), false, false, false, false)
+	}
+	f.Add("1;2;3\n4;5;6\n", byte(';'), true, true, false, true)
+	f.Fuzz(func(t *testing.T, text string, comma byte, noHeader, regression, allow, f64 bool) {
+		cfg := data.CSVConfig{NoHeader: noHeader, Regression: regression, AllowNonFinite: allow, Comma: rune(comma)}
+		if f64 {
+			cfg.DType = tensor.Float64
+		}
+		d, err := data.ReadCSV(strings.NewReader(text), cfg)
+		other := cfg
+		other.DType = tensor.Float64
+		if f64 {
+			other.DType = tensor.Float32
+		}
+		d2, err2 := data.ReadCSV(strings.NewReader(text), other)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "data: read csv") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			if f64 && err2 == nil {
+				t.Fatalf("float64 fails (%v), float32 reads it", err)
+			}
+			return
+		}
+		shape := d.X().Shape()
+		if d.Len() < 1 || len(shape) != 2 || shape[0] != d.Len() || shape[1] < 1 {
+			t.Fatalf("Len %d, X shape %v", d.Len(), shape)
+		}
+		xs := floats(d.X())
+		for i, v := range xs {
+			if !allow && (math.IsNaN(v) || math.IsInf(v, 0)) {
+				t.Fatalf("x[%d] = %v without AllowNonFinite", i, v)
+			}
+		}
+		if regression {
+			if d.Classes() != 0 || d.Y() == nil || !slices.Equal(d.Y().Shape(), tensor.Shape{d.Len(), 1}) {
+				t.Fatalf("regression: %d classes, Y %v", d.Classes(), d.Y())
+			}
+		} else {
+			if d.Classes() < 1 || len(d.Labels()) != d.Len() {
+				t.Fatalf("%d classes, %d labels for %d rows", d.Classes(), len(d.Labels()), d.Len())
+			}
+			if names := d.ClassNames(); names != nil && (len(names) != d.Classes() || !slices.IsSorted(names)) {
+				t.Fatalf("class names %q for %d classes", names, d.Classes())
+			}
+		}
+		if err := data.Check(d, 3); err != nil {
+			t.Fatal(err)
+		}
+		if !f64 {
+			if err2 != nil {
+				t.Fatalf("float32 reads it, float64 fails: %v", err2)
+			}
+			for i, v := range floats(d2.X()) {
+				if f := float64(float32(v)); f != xs[i] && !(math.IsNaN(f) && math.IsNaN(xs[i])) {
+					t.Fatalf("x[%d]: float32 %v, float64 %v", i, xs[i], v)
+				}
+			}
+		}
+	})
+}
+
+// floats returns a float32 or float64 tensor's values as float64s.
+func floats(t *tensor.Dense) []float64 {
+	if t.Dtype() == tensor.Float64 {
+		return t.Float64s()
+	}
+	out := make([]float64, 0, len(t.Float32s()))
+	for _, v := range t.Float32s() {
+		out = append(out, float64(v))
+	}
+	return out
 }

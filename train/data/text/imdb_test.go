@@ -59,6 +59,8 @@ func TestLoadIMDBRejects(t *testing.T) {
 		}, []string{"test split holds 0 positive and 2 negative reviews, want both classes"}},
 		{"duplicate ID", func(f map[string][]byte) { f["aclImdb/train/pos/2_8.txt"] = []byte("again") },
 			[]string{"train/pos", "two reviews with ID 2", "2_7.txt", "2_8.txt"}},
+		{"review over 1 MiB", func(f map[string][]byte) { f["aclImdb/train/neg/7_2.txt"] = make([]byte, maxReviewBytes+1) },
+			[]string{"7_2.txt: 1048577 bytes, want at most 1048576 for one review"}},
 		{"sign in a name", func(f map[string][]byte) { f["aclImdb/train/pos/+3_8.txt"] = []byte("x") },
 			[]string{`"+3_8.txt", want <id>_<rating>.txt`}},
 	} {

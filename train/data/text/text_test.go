@@ -73,6 +73,19 @@ func TestVocab(t *testing.T) {
 	}
 }
 
+// TestVocabEmptyToken checks that an empty token, which FuzzVocab found numbered like
+// a word (so that Token gave "" for a valid id, its answer for an invalid one), is not
+// counted and encodes as UnkID.
+func TestVocabEmptyToken(t *testing.T) {
+	v, err := NewVocab([][]string{{"a", "", "b", ""}}, VocabConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() != 4 || v.Count("") != 0 || v.ID("") != UnkID {
+		t.Errorf("Len %d, Count(\"\") %d, ID(\"\") %d, want 4, 0, %d", v.Len(), v.Count(""), v.ID(""), UnkID)
+	}
+}
+
 // TestVocabTrainOnly checks the property the pipeline relies on: a vocabulary built
 // on one split does not know the other split's words.
 func TestVocabTrainOnly(t *testing.T) {
