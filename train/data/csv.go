@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/csv"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -31,6 +32,12 @@ type CSVConfig struct {
 	Comma rune
 	// DType is Float32 (the default, when unset) or Float64.
 	DType tensor.Dtype
+	// AllowNonFinite keeps NaN and ±Inf cells (in any spelling strconv.ParseFloat
+	// reads: "NaN", "inf", "-Infinity", ...) in features and regression targets. By
+	// default they are an error naming the line and the column, since one NaN feature
+	// turns every loss it reaches into NaN. A finite value beyond float32's range is
+	// an error either way (read it as Float64).
+	AllowNonFinite bool
 }
 
 // LoadCSV reads the CSV file at path; see ReadCSV.
@@ -52,7 +59,8 @@ func LoadCSV(path string, cfg CSVConfig) (*Dataset, error) {
 // label is an integer 0 <= k < 1000 the labels are those integers and there are
 // max+1 classes; otherwise the distinct labels are sorted and numbered, and
 // Dataset.ClassNames returns them. An empty or malformed cell is an error naming its
-// line and column.
+// line and column, and so is a NaN or ±Inf feature or target unless
+// cfg.AllowNonFinite.
 func ReadCSV(r io.Reader, cfg CSVConfig) (*Dataset, error) {
 	dt := cfg.DType
 	if dt == (tensor.Dtype{}) {
@@ -117,32 +125,44 @@ func ReadCSV(r io.Reader, cfg CSVConfig) (*Dataset, error) {
 
 	var xs, ys []float64
 	var labels []string
-	row := func(rec []string, line int) error {
+	// cellError names the line of field j of the record just read: the csv reader
+	// knows it, also when a quoted cell spans several lines.
+	cellError := func(j int, err error) error {
+		line, _ := cr.FieldPos(j)
+		return errors.Errorf("data: read csv: line %d, column %q: %v", line, names[j], err)
+	}
+	number := func(rec []string, j int) (float64, error) {
+		v, err := parseCell(rec[j], dt, cfg.AllowNonFinite)
+		if err != nil {
+			return 0, cellError(j, err)
+		}
+		return v, nil
+	}
+	row := func(rec []string) error {
 		for _, j := range feats {
-			v, err := parseCell(rec[j])
+			v, err := number(rec, j)
 			if err != nil {
-				return errors.Errorf("data: read csv: line %d, column %q: %v", line, names[j], err)
+				return err
 			}
 			xs = append(xs, v)
 		}
-		cell := strings.TrimSpace(rec[target])
 		if cfg.Regression {
-			v, err := parseCell(cell)
+			v, err := number(rec, target)
 			if err != nil {
-				return errors.Errorf("data: read csv: line %d, column %q: %v", line, names[target], err)
+				return err
 			}
 			ys = append(ys, v)
-		} else {
-			if cell == "" {
-				return errors.Errorf("data: read csv: line %d, column %q: empty label", line, names[target])
-			}
-			labels = append(labels, cell)
+			return nil
 		}
+		cell := strings.TrimSpace(rec[target])
+		if cell == "" {
+			return cellError(target, errors.New("empty label"))
+		}
+		labels = append(labels, cell)
 		return nil
 	}
-	line := 1
 	if cfg.NoHeader {
-		if err := row(first, line); err != nil {
+		if err := row(first); err != nil {
 			return nil, err
 		}
 	}
@@ -151,11 +171,10 @@ func ReadCSV(r io.Reader, cfg CSVConfig) (*Dataset, error) {
 		if err == io.EOF {
 			break
 		}
-		line++
 		if err != nil {
 			return nil, errors.Wrap(err, "data: read csv")
 		}
-		if err := row(rec, line); err != nil {
+		if err := row(rec); err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +195,9 @@ func ReadCSV(r io.Reader, cfg CSVConfig) (*Dataset, error) {
 	return d, nil
 }
 
-func parseCell(s string) (float64, error) {
+// parseCell reads a number for a tensor of dtype dt: NaN and ±Inf only if
+// allowNonFinite, and never a finite value that dt cannot hold.
+func parseCell(s string, dt tensor.Dtype, allowNonFinite bool) (float64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("empty cell")
@@ -184,6 +205,13 @@ func parseCell(s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return 0, errors.Errorf("%q is not a number", s)
+	}
+	finite := !math.IsNaN(v) && !math.IsInf(v, 0)
+	if !finite && !allowNonFinite {
+		return 0, errors.Errorf("%v, want a finite number (CSVConfig.AllowNonFinite keeps NaN and ±Inf)", v)
+	}
+	if finite && dt == tensor.Float32 && math.IsInf(float64(float32(v)), 0) {
+		return 0, errors.Errorf("%s is out of float32's range (±%g), want DType Float64", s, math.MaxFloat32)
 	}
 	return v, nil
 }

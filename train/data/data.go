@@ -129,7 +129,8 @@ func (d *Dataset) TargetShape() []int {
 func (d *Dataset) X() *tensor.Dense { return d.x }
 
 // ClassNames returns the names of the classes, indexed by label, when the loader
-// knew them (ReadCSV with text labels), or nil.
+// knew them (ReadCSV with text labels, LoadMNIST, LoadFashionMNIST), or nil. It is the
+// Dataset's own slice (shared with its Subsets), not a copy.
 func (d *Dataset) ClassNames() []string { return d.classNames }
 
 // Labels returns the class labels, or nil for a regression dataset. It is the Dataset's own

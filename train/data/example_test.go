@@ -2,6 +2,7 @@ package data_test
 
 import (
 	"fmt"
+	"iter"
 	"log"
 	"math/rand/v2"
 	"strings"
@@ -132,4 +133,49 @@ func ExampleReadCSV() {
 	// 4 [2] [setosa versicolor virginica] [0 1 2 0]
 	// [2 3] [2 0]
 	// [1 0] [1 0]
+}
+
+// A NaN feature is an error naming its line and column; CSVConfig.AllowNonFinite keeps it
+// (for a pipeline that imputes missing values itself).
+func ExampleCSVConfig_allowNonFinite() {
+	table := "a,b,y\n1,2,0\n3,NaN,1\n"
+	_, err := data.ReadCSV(strings.NewReader(table), data.CSVConfig{})
+	fmt.Println(err)
+	ds, err := data.ReadCSV(strings.NewReader(table), data.CSVConfig{AllowNonFinite: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ds.X().Data())
+	// Output:
+	// data: read csv: line 3, column "b": NaN, want a finite number (CSVConfig.AllowNonFinite keeps NaN and ±Inf)
+	// [1 2 3 NaN]
+}
+
+// shortSource reports 4 examples but streams none: the kind of custom Source that made
+// an epoch of nothing.
+type shortSource struct{ *data.Dataset }
+
+func (shortSource) Len() int { return 4 }
+
+func (shortSource) Stream(int, *rand.Rand) iter.Seq2[data.Batch, error] {
+	return func(func(data.Batch, error) bool) {}
+}
+
+// Check tests a custom Source against the contract, in its tests; Checked wraps it so
+// that a pass which breaks the contract ends with an error.
+func ExampleCheck() {
+	x := tensor.New(tensor.WithShape(4, 1), tensor.WithBacking([]float32{0, 1, 2, 3}))
+	ds, err := data.New(x, []int{0, 1, 0, 1}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(data.Check(ds, 3))
+	fmt.Println(data.Check(shortSource{ds}, 3))
+	for _, err := range data.Checked(shortSource{ds}).Stream(3, nil) {
+		fmt.Println(err)
+	}
+	// Output:
+	// <nil>
+	// data: check: pass in order: source data_test.shortSource: one pass yielded 0 examples, Len() = 4
+	// data: source data_test.shortSource: one pass yielded 0 examples, Len() = 4
 }

@@ -3,6 +3,7 @@ package data
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -15,6 +16,14 @@ const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
 // mnistClasses is the number of classes of MNIST and Fashion-MNIST.
 const mnistClasses = 10
+
+// The class names, indexed by label. Fashion-MNIST's are those of Xiao et al. (2017),
+// as github.com/zalandoresearch/fashion-mnist lists them under "Labels".
+var (
+	mnistNames   = [mnistClasses]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	fashionNames = [mnistClasses]string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+		"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+)
 
 // MNISTConfig configures LoadMNISTWith and LoadFashionMNISTWith.
 type MNISTConfig struct {
@@ -32,7 +41,8 @@ type MNISTConfig struct {
 
 // LoadMNIST loads the MNIST handwritten digits (LeCun et al., 1998) from dir, or from the
 // Go module cache if dir is "" (see MNISTDir): 60000 training and 10000 test examples,
-// features of shape (N, 784) scaled to [0, 1] (pixel/255), labels 0 to 9.
+// features of shape (N, 784) scaled to [0, 1] (pixel/255), labels 0 to 9, which
+// ClassNames names "0" to "9".
 func LoadMNIST(dir string, dt tensor.Dtype) (train, test *Dataset, err error) {
 	return LoadMNISTWith(MNISTConfig{Dir: dir, DType: dt})
 }
@@ -44,14 +54,15 @@ func LoadMNISTWith(cfg MNISTConfig) (train, test *Dataset, err error) {
 			return nil, nil, err
 		}
 	}
-	train, test, err = loadIDXPair(cfg)
+	train, test, err = loadIDXPair(cfg, mnistNames)
 	return train, test, errors.Wrap(err, "data: mnist")
 }
 
 // LoadFashionMNIST loads Fashion-MNIST (Xiao et al., 2017, arXiv:1708.07747), Zalando's
 // drop-in replacement for MNIST with ten classes of clothing, from dir, or from
 // FashionMNISTDir if dir is "" (install it with `apt-get install dataset-fashion-mnist`).
-// Same files, sizes and shapes as LoadMNIST.
+// Same files, sizes and shapes as LoadMNIST. ClassNames gives the ten labels' names:
+// T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot.
 func LoadFashionMNIST(dir string, dt tensor.Dtype) (train, test *Dataset, err error) {
 	return LoadFashionMNISTWith(MNISTConfig{Dir: dir, DType: dt})
 }
@@ -66,7 +77,7 @@ func LoadFashionMNISTWith(cfg MNISTConfig) (train, test *Dataset, err error) {
 				cfg.Dir, mnistFiles[0])
 		}
 	}
-	train, test, err = loadIDXPair(cfg)
+	train, test, err = loadIDXPair(cfg, fashionNames)
 	return train, test, errors.Wrap(err, "data: fashion-mnist")
 }
 
@@ -77,8 +88,9 @@ var mnistFiles = [4]string{
 	"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 }
 
-// loadIDXPair loads the train and test sets of an MNIST-like directory.
-func loadIDXPair(cfg MNISTConfig) (train, test *Dataset, err error) {
+// loadIDXPair loads the train and test sets of an MNIST-like directory, each with its
+// own copy of the class names.
+func loadIDXPair(cfg MNISTConfig, names [mnistClasses]string) (train, test *Dataset, err error) {
 	if cfg.DType == (tensor.Dtype{}) {
 		cfg.DType = tensor.Float32
 	}
@@ -103,6 +115,8 @@ func loadIDXPair(cfg MNISTConfig) (train, test *Dataset, err error) {
 		return nil, nil, errors.Errorf("train images of %dx%d and test images of %dx%d differ in size",
 			trainSize[0], trainSize[1], testSize[0], testSize[1])
 	}
+	train.classNames = slices.Clone(names[:])
+	test.classNames = slices.Clone(names[:])
 	return train, test, nil
 }
 

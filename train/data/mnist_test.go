@@ -239,4 +239,46 @@ func TestFashionMNIST(t *testing.T) {
 	if hist != [10]int{6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000} {
 		t.Errorf("train class histogram %v, want 6000 each", hist)
 	}
+	// Label 9 is the ankle boot (Xiao et al. 2017, table 1).
+	if names := test.ClassNames(); len(names) != 10 || names[9] != "Ankle boot" {
+		t.Errorf("ClassNames() = %q, want 10 names ending with Ankle boot", names)
+	}
+}
+
+// TestClassNames checks the names the MNIST loaders give their ten classes: the
+// digits, and Fashion-MNIST's labels as Xiao et al. (2017) list them
+// (github.com/zalandoresearch/fashion-mnist, "Labels"). Each dataset gets its own copy.
+func TestClassNames(t *testing.T) {
+	dir := t.TempDir()
+	writeMNIST(t, dir, 12, 5, false)
+	fashion := []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+	digits := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	for _, tc := range []struct {
+		name string
+		load func(MNISTConfig) (*Dataset, *Dataset, error)
+		want []string
+	}{{"mnist", LoadMNISTWith, digits}, {"fashion", LoadFashionMNISTWith, fashion}} {
+		train, test, err := tc.load(MNISTConfig{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for set, d := range map[string]*Dataset{"train": train, "test": test} {
+			if got := d.ClassNames(); !slices.Equal(got, tc.want) {
+				t.Errorf("%s %s: ClassNames() = %q, want %q", tc.name, set, got, tc.want)
+			}
+		}
+		sub, err := train.Subset([]int{3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sub.ClassNames(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s subset: ClassNames() = %q, want %q", tc.name, got, tc.want)
+		}
+		if len(train.ClassNames()) == 10 {
+			train.ClassNames()[0] = "changed"
+			if test.ClassNames()[0] == "changed" {
+				t.Errorf("%s: train and test share one ClassNames slice", tc.name)
+			}
+		}
+	}
 }

@@ -14,6 +14,11 @@ import (
 // buffers that the prefetcher owns (depth batches queued, one being filled, one held
 // by the consumer). Stopping the iteration early stops the goroutine and waits for
 // it. The order is src's: with the same rng state, the same batches.
+//
+// A panic in src (in its Stream or in a transform it runs) happens in the
+// prefetcher's goroutine, where no caller could recover it: Prefetch recovers it and
+// ends the stream with an error naming the function, file and line that panicked,
+// after the batches that came before it.
 func Prefetch(src Source, depth int) (Source, error) {
 	if depth < 1 {
 		return nil, errors.Errorf("data: prefetch: depth = %d, want >= 1", depth)
@@ -40,6 +45,16 @@ func (p prefetched) Stream(batchSize int, rng *rand.Rand) iter.Seq2[Batch, error
 		go func() {
 			defer close(finished)
 			defer close(items)
+			defer func() {
+				// A panic here would end the process: no caller can recover it.
+				if v := recover(); v != nil {
+					err := recoveredError("data: prefetch: the wrapped source", v)
+					select {
+					case items <- prefetchItem{err: err}:
+					case <-done:
+					}
+				}
+			}()
 			k := 0
 			for b, err := range p.Source.Stream(batchSize, rng) {
 				var it prefetchItem

@@ -23,9 +23,11 @@ type Batch struct {
 }
 
 // Source is a dataset that streams its examples in mini-batches, so that it need not
-// be held in memory. The Trainer takes a Source; *Dataset is one.
+// be held in memory. The Trainer takes a Source; *Dataset is one. Check tests that a
+// Source keeps this contract; Checked makes a stream that breaks it end with an error.
 type Source interface {
-	// Len returns the number of examples in one pass.
+	// Len returns the number of examples in one pass: Stream must yield exactly
+	// that many.
 	Len() int
 	// Classes returns the number of classes, or 0 for regression targets.
 	Classes() int
@@ -37,7 +39,9 @@ type Source interface {
 	TargetShape() []int
 	// Stream yields the examples of one pass in batches of batchSize (the last
 	// may be smaller), in order, or in an order drawn from rng when it is not nil.
-	// The same rng state must give the same order. An error ends the stream.
+	// The same rng state must give the same batches. Each batch has X of shape
+	// (n, FeatureShape()...) and T of shape (n, TargetShape()...), of DType(). An
+	// error ends the stream.
 	Stream(batchSize int, rng *rand.Rand) iter.Seq2[Batch, error]
 }
 

@@ -24,5 +24,7 @@
 // (train/pos, train/neg, test/pos, test/neg, one review per file named
 // <id>_<rating>.txt) or from an aclImdb_v1.tar.gz archive. Given "", it uses the copy
 // shipped in the Go module github.com/cdipaolo/sentiment, which the go command fetches
-// into the module cache (see IMDBDir); that module is only read, never imported.
+// into the module cache (see IMDBDir); that module is only read, never imported. A
+// rating outside its folder's range (pos 7 to 10, neg 1 to 4), a split with one class
+// or two reviews with one ID in a class are errors naming the file or the split.
 package text

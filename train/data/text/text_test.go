@@ -73,6 +73,19 @@ func TestVocab(t *testing.T) {
 	}
 }
 
+// TestVocabEmptyToken checks that an empty token, which FuzzVocab found numbered like
+// a word (so that Token gave "" for a valid id, its answer for an invalid one), is not
+// counted and encodes as UnkID.
+func TestVocabEmptyToken(t *testing.T) {
+	v, err := NewVocab([][]string{{"a", "", "b", ""}}, VocabConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() != 4 || v.Count("") != 0 || v.ID("") != UnkID {
+		t.Errorf("Len %d, Count(\"\") %d, ID(\"\") %d, want 4, 0, %d", v.Len(), v.Count(""), v.ID(""), UnkID)
+	}
+}
+
 // TestVocabTrainOnly checks the property the pipeline relies on: a vocabulary built
 // on one split does not know the other split's words.
 func TestVocabTrainOnly(t *testing.T) {
@@ -119,20 +132,31 @@ func TestPadTruncate(t *testing.T) {
 	}
 }
 
-// writeTinyIMDB writes a small aclImdb tree: two reviews per split and class.
-func writeTinyIMDB(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
+// tinyIMDBFiles returns a small aclImdb tree, keyed by slash-separated path: two
+// reviews per split and class, with ratings that fit their class (pos 7 to 10, neg 1
+// to 4), an unlabelled review and the vocabulary file.
+func tinyIMDBFiles() map[string][]byte {
 	files := map[string][]byte{}
 	for _, split := range []string{"train", "test"} {
-		for _, c := range []string{"pos", "neg"} {
-			for _, name := range []string{"10_9.txt", "2_1.txt"} {
-				p := filepath.Join("aclImdb", split, c, name)
-				files[p] = []byte(split + " " + c + " " + name + "<br />ok")
+		for c, names := range map[string][]string{"pos": {"10_9.txt", "2_7.txt"}, "neg": {"10_4.txt", "2_1.txt"}} {
+			for _, name := range names {
+				files["aclImdb/"+split+"/"+c+"/"+name] = []byte(split + " " + c + " " + name + "<br />ok")
 			}
 		}
 	}
-	files[filepath.Join("aclImdb", "train", "unsup", "0_0.txt")] = []byte("unlabelled")
-	files[filepath.Join("aclImdb", "imdb.vocab")] = []byte("the\n")
+	files["aclImdb/train/unsup/0_0.txt"] = []byte("unlabelled")
+	files["aclImdb/imdb.vocab"] = []byte("the\n")
+	return files
+}
+
+// writeTinyIMDB writes tinyIMDBFiles under dir and returns them, keyed by path
+// relative to dir.
+func writeTinyIMDB(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	for p, b := range tinyIMDBFiles() {
+		files[filepath.FromSlash(p)] = b
+	}
 	for p, b := range files {
 		full := filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -169,7 +193,7 @@ func TestLoadIMDBLayouts(t *testing.T) {
 		if len(train) != 4 || len(test) != 4 {
 			t.Fatalf("%s: %d train, %d test, want 4 and 4", src, len(train), len(test))
 		}
-		want := Review{ID: 2, Rating: 1, Label: 1, Text: "train pos 2_1.txt<br />ok"}
+		want := Review{ID: 2, Rating: 7, Label: 1, Text: "train pos 2_7.txt<br />ok"}
 		if train[0] != want {
 			t.Errorf("%s: first train review %+v, want %+v", src, train[0], want)
 		}

@@ -34,7 +34,9 @@ type Vocab struct {
 }
 
 // NewVocab builds a vocabulary from tokenized documents, which should be the
-// training split only. Occurrences of "<pad>" and "<unk>" in docs are not counted.
+// training split only. Occurrences of "<pad>" and "<unk>" in docs are not counted,
+// nor empty tokens (Token's answer for an id out of range; Tokenize makes none): they
+// encode as UnkID.
 func NewVocab(docs [][]string, cfg VocabConfig) (*Vocab, error) {
 	if cfg.MinCount < 0 {
 		return nil, errors.Errorf("text: vocab: MinCount = %d, want >= 0", cfg.MinCount)
@@ -51,6 +53,7 @@ func NewVocab(docs [][]string, cfg VocabConfig) (*Vocab, error) {
 	}
 	delete(counts, PadToken)
 	delete(counts, UnkToken)
+	delete(counts, "")
 	kept := make([]string, 0, len(counts))
 	for tok, n := range counts {
 		if n >= minCount {
