@@ -1,12 +1,12 @@
 //go:build amd64 && !purego
 
-package nn
+package ops
 
-//go:generate go run gen_pool.go
+//go:generate go run gen_maxpool.go
 
 import "github.com/gradflow/gradflow/ops/blas"
 
-// Implemented in pool_amd64.s.
+// Implemented in maxpool_amd64.s.
 //
 //go:noescape
 func maxPool2FwdAVX512S(x, y *float32, rows, wB, yB, nfull int, tail uint64)

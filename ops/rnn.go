@@ -1,22 +1,21 @@
-package nn
+package ops
 
 import (
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // This file holds the Elman RNN (tanh) over a whole sequence as one op, forward and
-// backward, for the same reasons as the LSTM's (lstm_op.go): unrolled, each step was
+// backward, for the same reasons as the LSTM's (lstm.go): unrolled, each step was
 // about 7 gorgonia nodes, each allocating its output on every run. Its workspace is the
 // hidden states themselves, (B, T, H); tanh's derivative is read from them.
 
 // rnnSeqDef maps x (B, T, In), W_ih (H, In), W_hh (H, H), h0 (B, H) and, with Bias,
 // b (H) (b_ih + b_hh) to every hidden state (B, T, H).
-var rnnSeqDef = &ops.Def[lstmParams]{
+var rnnSeqDef = &Def[lstmParams]{
 	Name:  "RNNSequence",
-	Arity: ops.Variadic,
+	Arity: Variadic,
 	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := rnnShapes(p, in)
 		if err != nil {
@@ -54,7 +53,7 @@ var rnnSeqDef = &ops.Def[lstmParams]{
 
 // rnnSeqGradDef maps x, W_ih, W_hh, h0, the hidden states and their gradient to the
 // gradients of x, W_ih, W_hh, h0 and, with Bias, b, flattened into one vector.
-var rnnSeqGradDef = &ops.Def[lstmGradParams]{
+var rnnSeqGradDef = &Def[lstmGradParams]{
 	Name:  "RNNSequenceGrad",
 	Arity: 6,
 	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -179,6 +178,6 @@ func rnnBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	rnnGemm(false, false, B, H, H, dG, T*H, whh, H, 0, dh0, H)
 	weightGrads(d, H, dG, dG, x, wih, hs, H, 0, h0, dx, dwih, dwhh)
 	if p.Bias {
-		columnSums(dG, B*T, H, db)
+		columnSums64(dG, B*T, H, db)
 	}
 }

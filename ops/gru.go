@@ -1,14 +1,13 @@
-package nn
+package ops
 
 import (
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // This file holds the GRU over a whole sequence as one op, forward and backward, for
-// the same reasons as the LSTM's (lstm_op.go): unrolled, each step was about 26
+// the same reasons as the LSTM's (lstm.go): unrolled, each step was about 26
 // gorgonia nodes, each allocating its output on every run.
 //
 // The workspace ws (B, T, 5H) holds, for every batch row b and step t, the activated
@@ -21,9 +20,9 @@ const gruWidth = 5
 // gruSeqDef maps x (B, T, In), W_ih (3H, In), W_hh (3H, H), h0 (B, H) and, with Bias,
 // b_ih and b_hh (3H each) to the workspace (B, T, 5H). The biases stay apart: b_hn is
 // multiplied by r.
-var gruSeqDef = &ops.Def[lstmParams]{
+var gruSeqDef = &Def[lstmParams]{
 	Name:  "GRUSequence",
-	Arity: ops.Variadic,
+	Arity: Variadic,
 	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := gruShapes(p, in)
 		if err != nil {
@@ -62,7 +61,7 @@ var gruSeqDef = &ops.Def[lstmParams]{
 // gruSeqGradDef maps x, W_ih, W_hh, h0, the workspace and its gradient to the
 // gradients of x, W_ih, W_hh, h0 and, with Bias, b_ih and b_hh, flattened into one
 // vector.
-var gruSeqGradDef = &ops.Def[lstmGradParams]{
+var gruSeqGradDef = &Def[lstmGradParams]{
 	Name:  "GRUSequenceGrad",
 	Arity: 6,
 	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -203,8 +202,8 @@ func gruBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 	rnnGemm(false, false, B, H, G, dGh, T*G, whh, H, 1, dh0, H)
 	weightGrads(d, G, dGx, dGh, x, wih, ws, W, 4*H, h0, dx, dwih, dwhh)
 	if p.Bias {
-		columnSums(dGx, B*T, G, rest[:G])
-		columnSums(dGh, B*T, G, rest[G:2*G])
+		columnSums64(dGx, B*T, G, rest[:G])
+		columnSums64(dGh, B*T, G, rest[G:2*G])
 	}
 }
 

@@ -1,7 +1,6 @@
-package nn
+package ops
 
 import (
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -52,9 +51,9 @@ const lstmWidth = 7
 
 // lstmSeqDef maps x (B, T, In), W_ih (4H, In), W_hh (4H, H), h0 (B, H), c0 (B, H) and,
 // with Bias, b (4H) to the workspace (B, T, 7H).
-var lstmSeqDef = &ops.Def[lstmParams]{
+var lstmSeqDef = &Def[lstmParams]{
 	Name:  "LSTMSequence",
-	Arity: ops.Variadic,
+	Arity: Variadic,
 	Shape: func(p lstmParams, in []tensor.Shape) (tensor.Shape, error) {
 		d, err := lstmShapes(p, in)
 		if err != nil {
@@ -94,7 +93,7 @@ var lstmSeqDef = &ops.Def[lstmParams]{
 // lstmSeqGradDef maps x, W_ih, W_hh, h0, c0, the workspace and its gradient (or, with
 // Slot, the gradient of that slot) to the gradients of x, W_ih, W_hh, h0, c0 and, with
 // Bias, b, flattened one after the other into one vector.
-var lstmSeqGradDef = &ops.Def[lstmGradParams]{
+var lstmSeqGradDef = &Def[lstmGradParams]{
 	Name:  "LSTMSequenceGrad",
 	Arity: 7,
 	Shape: func(p lstmGradParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -236,6 +235,6 @@ func lstmBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 
 	weightGrads(d, G, dG, dG, x, wih, ws, W, 5*H, h0, dx, dwih, dwhh)
 	if p.Bias {
-		columnSums(dG, B*T, G, db)
+		columnSums64(dG, B*T, G, db)
 	}
 }

@@ -1,11 +1,11 @@
-package nn
+package ops
 
 import (
 	"fmt"
+	"gorgonia.org/tensor"
 	"math"
 	"testing"
 
-	"github.com/gradflow/gradflow/graph"
 	"gorgonia.org/gorgonia"
 )
 
@@ -45,17 +45,17 @@ func TestGRUSequenceGrad(t *testing.T) {
 func TestGRUAndRNNSlotGrad(t *testing.T) {
 	d := lstmDims{B: 9, T: 4, In: 3, H: 11}
 	H := d.H
-	x := randTensor(graph.Float32, 1, d.B, d.T, d.In).Float32s()
-	h0 := randTensor(graph.Float32, 4, d.B, H).Float32s()
+	x := randTensor(tensor.Float32, 1, d.B, d.T, d.In).Float32s()
+	h0 := randTensor(tensor.Float32, 4, d.B, H).Float32s()
 	for _, kind := range []string{"gru", "rnn"} {
 		g, W := 3*H, gruWidth*H
 		if kind == "rnn" {
 			g, W = H, H
 		}
-		wih := randTensor(graph.Float32, 2, g, d.In).Float32s()
-		whh := randTensor(graph.Float32, 3, g, H).Float32s()
-		b1 := randTensor(graph.Float32, 5, g).Float32s()
-		b2 := randTensor(graph.Float32, 6, g).Float32s()
+		wih := randTensor(tensor.Float32, 2, g, d.In).Float32s()
+		whh := randTensor(tensor.Float32, 3, g, H).Float32s()
+		b1 := randTensor(tensor.Float32, 5, g).Float32s()
+		b2 := randTensor(tensor.Float32, 6, g).Float32s()
 		ws := make([]float32, d.B*d.T*W)
 		in := [][]float32{x, wih, whh, h0, b1, b2}
 		slots := []slotParams{{Offset: 4 * H, Size: H}, {Offset: 4 * H, Size: H, Last: true}}
@@ -76,7 +76,7 @@ func TestGRUAndRNNSlotGrad(t *testing.T) {
 				if slot.Last {
 					steps = 1
 				}
-				dy := randTensor(graph.Float32, 7, d.B*steps*slot.Size).Float32s()
+				dy := randTensor(tensor.Float32, 7, d.B*steps*slot.Size).Float32s()
 				dws := make([]float32, len(ws))
 				copySlot(slot, d.B, d.T, W, dws, dy, true)
 				want, got := make([]float32, n), make([]float32, n)

@@ -1,4 +1,4 @@
-package nn
+package ops
 
 import (
 	"runtime"
@@ -6,80 +6,13 @@ import (
 	"unsafe"
 
 	"github.com/gradflow/gradflow/ops/blas"
-	gblas "gonum.org/v1/gonum/blas"
 	"gorgonia.org/tensor"
 )
 
-// The kernels of the convolution op (conv_op.go): im2col, col2im and the three passes.
+// The kernels of the convolution op (conv.go): im2col, col2im and the three passes.
 // The im2col matrix has one row per kernel tap (c, p, q), row-major like the weight
 // (O, C, kH, kW) viewed as (O, C*kH*kW), and one column per output position, so that
 // the convolution is the matrix product W · COL.
-
-// float is the element type of the kernels.
-type float interface{ ~float32 | ~float64 }
-
-// gemmFunc computes c = op(a)·op(b) + beta*c for row-major matrices, op transposing
-// when tA/tB is set: op(a) is m x k, op(b) is k x n.
-type gemmFunc[T float] func(tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
-
-func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	bl := tensor.WhichBLAS()
-	switch {
-	case !tA && !tB:
-		bl.Sgemm('N', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	case !tA && tB:
-		bl.Sgemm('N', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	case tA && !tB:
-		bl.Sgemm('T', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	default:
-		bl.Sgemm('T', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	}
-}
-
-// serial returns gemm made to run on the calling goroutine alone when the BLAS is
-// gradflow's ops/blas (whose Threads field caps its goroutines); other BLAS are used
-// as they are.
-func serial[T float](gemm gemmFunc[T]) gemmFunc[T] {
-	impl, ok := tensor.WhichBLAS().(blas.Implementation)
-	if !ok || impl.Threads == 1 {
-		return gemm
-	}
-	impl.Threads = 1
-	switch any(T(0)).(type) {
-	case float32:
-		g := func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			impl.Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-		}
-		return any(gemmFunc[float32](g)).(gemmFunc[T])
-	default:
-		g := func(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-			impl.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-		}
-		return any(gemmFunc[float64](g)).(gemmFunc[T])
-	}
-}
-
-// trans is the BLAS transpose flag for t.
-func trans(t bool) gblas.Transpose {
-	if t {
-		return gblas.Trans
-	}
-	return gblas.NoTrans
-}
-
-func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	bl := tensor.WhichBLAS()
-	switch {
-	case !tA && !tB:
-		bl.Dgemm('N', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	case !tA && tB:
-		bl.Dgemm('N', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	case tA && !tB:
-		bl.Dgemm('T', 'N', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	default:
-		bl.Dgemm('T', 'T', m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-	}
-}
 
 // convDims are the sizes of one convolution call.
 type convDims struct {
@@ -143,7 +76,8 @@ func fillCol[T float](g convGeom, d convDims, x, col []T, s0, nc int) {
 
 // convForward writes y = conv(x, w) + b (b may be nil): per chunk, Y' = W · COL, then
 // y[n, o] = Y'[o, block n] + b[o].
-func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]) {
+func convForward[T float](g convGeom, x, w, b, y *tensor.Dense) {
+	gemm := gemmOf[T]()
 	d := newConvDims(g, x.Shape(), w.Shape())
 	xd, wd, yd := x.Data().([]T), w.Data().([]T), y.Data().([]T)
 	var bd []T
@@ -156,7 +90,7 @@ func convForward[T float](g convGeom, x, w, b, y *tensor.Dense, gemm gemmFunc[T]
 		wt := getBuf[T](d.ckk * d.o)
 		defer putBuf(wt)
 		transpose(wd, d.o, d.ckk, wt)
-		ds, mul := d.sample(), serial(gemm)
+		ds, mul := d.sample(), serialGemm[T]()
 		size := d.c * d.h * d.w
 		forSamples[T](d.n, d.ckk*d.hw, func(col []T, i int) {
 			im2col(g, ds, xd[i*size:(i+1)*size], col)
@@ -207,13 +141,14 @@ func batchMajor[T float](d convDims, dy, t []T, s0, nc int) {
 
 // convInputGrad writes dx, the gradient of the convolution with respect to its input,
 // from the weight w and the output gradient dy: per chunk, dx = col2im(Wᵀ · dY').
-func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T]) {
+func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense) {
+	gemm := gemmOf[T]()
 	d := newConvDims(g, dx.Shape(), w.Shape())
 	wd, dyd, dxd := w.Data().([]T), dy.Data().([]T), dx.Data().([]T)
 	size := d.c * d.h * d.w
 	if d.perSample() {
 		// op(A) = Wᵀ: the GEMM packs a transposed A by copying.
-		ds, mul := d.sample(), serial(gemm)
+		ds, mul := d.sample(), serialGemm[T]()
 		forSamples[T](d.n, d.ckk*d.hw, func(dcol []T, i int) {
 			mul(true, false, d.ckk, d.hw, d.o, wd, d.ckk, dyd[i*d.o*d.hw:(i+1)*d.o*d.hw], d.hw, 0, dcol, d.hw)
 			dxi := dxd[i*size : (i+1)*size]
@@ -236,11 +171,12 @@ func convInputGrad[T float](g convGeom, w, dy, dx *tensor.Dense, gemm gemmFunc[T
 }
 
 // convWeightGrad writes dw = sum over chunks of dY' · COLᵀ.
-func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[T]) {
+func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense) {
+	gemm := gemmOf[T]()
 	d := newConvDims(g, x.Shape(), dw.Shape())
 	xd, dyd, dwd := x.Data().([]T), dy.Data().([]T), dw.Data().([]T)
 	if d.perSample() {
-		convWeightGradSamples(g, d, xd, dyd, dwd, gemm)
+		convWeightGradSamples(g, d, xd, dyd, dwd)
 		return
 	}
 	col, dyt := getBuf[T](d.ckk*d.ld), getBuf[T](d.o*d.ld)
@@ -258,8 +194,8 @@ func convWeightGrad[T float](g convGeom, x, dy, dw *tensor.Dense, gemm gemmFunc[
 // convWeightGradSamples is convWeightGrad one sample at a time: each worker adds
 // dy[i] · COL(x[i])ᵀ for its samples into its own partial sum, in a fixed order, and
 // the partial sums are added in worker order, so the result is the same every run.
-func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T, gemm gemmFunc[T]) {
-	ds, mul := d.sample(), serial(gemm)
+func convWeightGradSamples[T float](g convGeom, d convDims, xd, dyd, dwd []T) {
+	ds, mul := d.sample(), serialGemm[T]()
 	size, nw := d.c*d.h*d.w, d.o*d.ckk
 	k := workers(d.n)
 	parts := getBuf[T](k * nw)

@@ -1,4 +1,4 @@
-package nn
+package ops
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gradflow/gradflow/graph"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -73,60 +72,6 @@ func TestLSTMSequenceShapes(t *testing.T) {
 	}
 }
 
-// TestLSTMDeterministic trains an LSTM twice from the same seed, with a batch large
-// enough for the gate arithmetic to run on several goroutines, and wants the same
-// gradients bit for bit. Hidden 11 runs the AVX-512 gate kernels (8 columns) and
-// the scalar tail (3).
-func TestLSTMDeterministic(t *testing.T) {
-	run := func() []float64 {
-		s := graph.NewScope(graph.Float32, graph.Seed(3))
-		l, err := NewLSTM(s.Sub("lstm"), LSTMConfig{In: 5, Hidden: 11})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := graph.New(graph.Float32, graph.Train)
-		x, err := g.Input("x", 33, 9, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := l.Forward(g, x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sq, err := gorgonia.Square(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loss, err := gorgonia.Sum(sq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := graph.Compile(g, graph.Loss(loss))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		var got []float64
-		for step := 0; step < 2; step++ {
-			if err := m.Run(graph.Feeds{x: randTensor(graph.Float32, 1, 33, 9, 5)}); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range l.Params() {
-				for _, v := range p.Grad().Data().([]float32) {
-					got = append(got, float64(v))
-				}
-			}
-		}
-		return got
-	}
-	a, b := run(), run()
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("gradient element %d: %v, then %v", i, a[i], b[i])
-		}
-	}
-}
-
 // TestLSTMSlotGrad checks that the backward given one slot's gradient (the layer reads
 // only h, or only the last h or c) equals, bit for bit, the backward given the dense
 // workspace gradient that holds that slot's gradient and zeros, on the AVX-512 and Go
@@ -136,12 +81,12 @@ func TestLSTMSlotGrad(t *testing.T) {
 	defer func() { gateAsm = hasAsm }()
 	d := lstmDims{B: 9, T: 4, In: 3, H: 11}
 	W := lstmWidth * d.H
-	x := randTensor(graph.Float32, 1, d.B, d.T, d.In).Float32s()
-	wih := randTensor(graph.Float32, 2, 4*d.H, d.In).Float32s()
-	whh := randTensor(graph.Float32, 3, 4*d.H, d.H).Float32s()
-	h0 := randTensor(graph.Float32, 4, d.B, d.H).Float32s()
-	c0 := randTensor(graph.Float32, 5, d.B, d.H).Float32s()
-	b := randTensor(graph.Float32, 6, 4*d.H).Float32s()
+	x := randTensor(tensor.Float32, 1, d.B, d.T, d.In).Float32s()
+	wih := randTensor(tensor.Float32, 2, 4*d.H, d.In).Float32s()
+	whh := randTensor(tensor.Float32, 3, 4*d.H, d.H).Float32s()
+	h0 := randTensor(tensor.Float32, 4, d.B, d.H).Float32s()
+	c0 := randTensor(tensor.Float32, 5, d.B, d.H).Float32s()
+	b := randTensor(tensor.Float32, 6, 4*d.H).Float32s()
 	ws := make([]float32, d.B*d.T*W)
 	lstmForward(d, [][]float32{x, wih, whh, h0, c0, b}, ws)
 	for _, asm := range []bool{false, true} {
@@ -152,7 +97,7 @@ func TestLSTMSlotGrad(t *testing.T) {
 				if slot.Last {
 					steps = 1
 				}
-				dy := randTensor(graph.Float32, 7, d.B*steps*slot.Size).Float32s()
+				dy := randTensor(tensor.Float32, 7, d.B*steps*slot.Size).Float32s()
 				dws := make([]float32, len(ws))
 				copySlot(slot, d.B, d.T, W, dws, dy, true)
 				n := lstmGradSize(true, d)

@@ -1,4 +1,4 @@
-package nn
+package ops
 
 import "math"
 
@@ -46,7 +46,7 @@ func lstmCellScalar[F float](row, cPrev, bias []F, H, from int) {
 			ag += float64(bias[2*H+j])
 			ao += float64(bias[3*H+j])
 		}
-		i, f, g, o := F(sigmoid(ai)), F(sigmoid(af)), F(math.Tanh(ag)), F(sigmoid(ao))
+		i, f, g, o := F(gateSigmoid(ai)), F(gateSigmoid(af)), F(math.Tanh(ag)), F(gateSigmoid(ao))
 		pi[j], pf[j], pg[j], po[j] = i, f, g, o
 		cj := F(float64(f)*float64(cPrev[j]) + float64(i)*float64(g))
 		c[j] = cj
@@ -92,7 +92,7 @@ func lstmCellGradScalar[F float](row, drow, cPrev, dh, dc, dg []F, H, from int) 
 }
 
 // gruCell turns one row's input pre-activations [r z n] and recurrent products hp
-// (3H) into the activations, hn and h' in place (nn/gru_op.go has the layout). bih
+// (3H) into the activations, hn and h' in place (gru.go has the layout). bih
 // and bhh (3H) are both nil or both not.
 func gruCell[F float](row, hp, hPrev, bih, bhh []F, H int) {
 	from := 0
@@ -122,7 +122,7 @@ func gruCellScalar[F float](row, hp, hPrev, bih, bhh []F, H, from int) {
 			xn += float64(bih[2*H+j])
 			hn += float64(bhh[2*H+j])
 		}
-		r, z := F(sigmoid(ar)), F(sigmoid(az))
+		r, z := F(gateSigmoid(ar)), F(gateSigmoid(az))
 		hnF := F(hn)
 		n := F(math.Tanh(xn + float64(r)*float64(hnF)))
 		row[j], row[H+j], row[2*H+j], row[3*H+j] = r, z, n, hnF
@@ -157,4 +157,4 @@ func tanhBiasScalar[F float](x, bias []F, from int) {
 	}
 }
 
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+func gateSigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

@@ -1,14 +1,12 @@
-package nn
+package ops
 
 import (
-	"github.com/gradflow/gradflow/graph"
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// This file holds what the fused recurrent ops (lstm_op.go, gru_op.go, rnn_tanh_op.go)
+// This file holds what the fused recurrent ops (lstm.go, gru.go, rnn.go)
 // share: the ops that read states out of a workspace and cut a gradient bundle into
 // per-input gradients, and the kernels' helpers.
 
@@ -21,7 +19,7 @@ type slotParams struct {
 
 // recurrentSlotDef reads a slot out of a workspace (B, T, W): (B, T, Size), or
 // (B, Size) with Last.
-var recurrentSlotDef = &ops.Def[slotParams]{
+var recurrentSlotDef = &Def[slotParams]{
 	Name:  "RecurrentSlot",
 	Arity: 1,
 	Shape: func(p slotParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -52,7 +50,7 @@ var recurrentSlotDef = &ops.Def[slotParams]{
 
 // recurrentSlotGradDef maps a workspace and the gradient of one of its slots to the
 // workspace's gradient: zeros outside the slot.
-var recurrentSlotGradDef = &ops.Def[slotParams]{
+var recurrentSlotGradDef = &Def[slotParams]{
 	Name:  "RecurrentSlotGrad",
 	Arity: 2,
 	Shape: func(p slotParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -100,7 +98,7 @@ type pieceParams struct {
 
 // recurrentPieceDef cuts one input's gradient out of a fused op's gradient bundle.
 // It is a backward op: it has no gradient.
-var recurrentPieceDef = &ops.Def[pieceParams]{
+var recurrentPieceDef = &Def[pieceParams]{
 	Name:  "RecurrentPiece",
 	Arity: 1,
 	Shape: func(p pieceParams, in []tensor.Shape) (tensor.Shape, error) {
@@ -154,8 +152,9 @@ func rnnGemm[F float](tA, tB bool, m, n, k int, a []F, lda int, b []F, ldb int, 
 	dgemm(tA, tB, m, n, k, as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
 }
 
-// columnSums writes the sums of the columns of a (rows, cols) into out.
-func columnSums[F float](a []F, rows, cols int, out []F) {
+// columnSums64 writes the sums of the columns of a (rows, cols) into out, accumulated
+// in float64 (columnSums accumulates in the element type, as gorgonia does).
+func columnSums64[F float](a []F, rows, cols int, out []F) {
 	acc := make([]float64, cols)
 	for r := 0; r < rows; r++ {
 		for j, v := range a[r*cols : (r+1)*cols] {
@@ -176,57 +175,6 @@ const parallelMinRows = 8
 // do not overlap, and each row's result does not depend on the partition, so results
 // are the same bit for bit.
 func parallelRows(n int, f func(lo, hi int)) { forRangesMin(n, parallelMinRows, f) }
-
-// recurrentInputs checks x (B, T, In) and the initial states (B, H), zeros where nil,
-// and returns the inputs of a fused recurrent op: x, W_ih, W_hh, the states, then,
-// when the layer has biases, b_ih + b_hh with foldBias, else b_ih and b_hh.
-func recurrentInputs(g *graph.Graph, kind, name string, x *gorgonia.Node, in, hidden int, p recurrentParams, foldBias bool, states map[string]*gorgonia.Node, order ...string) ([]*gorgonia.Node, error) {
-	if x == nil {
-		return nil, errors.Errorf("nn: %s %q: nil input", kind, name)
-	}
-	shp := x.Shape()
-	if len(shp) != 3 || shp[2] != in {
-		return nil, errors.Errorf("nn: %s %q: input shape %v, want (batch, time, %d)", kind, name, shp, in)
-	}
-	batch := shp[0]
-	wih, err := g.Node(p.wih)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
-	}
-	whh, err := g.Node(p.whh)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
-	}
-	nodes := []*gorgonia.Node{x, wih, whh}
-	for _, what := range order {
-		s := states[what]
-		if s == nil {
-			s = constNode(g, kind+"/"+name+"/zero_"+what, []int{batch, hidden}, nil)
-		} else if ss := s.Shape(); len(ss) != 2 || ss[0] != batch || ss[1] != hidden {
-			return nil, errors.Errorf("nn: %s %q: initial %s shape %v, want (%d, %d)", kind, name, what, ss, batch, hidden)
-		}
-		nodes = append(nodes, s)
-	}
-	if p.bih == nil {
-		return nodes, nil
-	}
-	bih, err := g.Node(p.bih)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
-	}
-	bhh, err := g.Node(p.bhh)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
-	}
-	if !foldBias {
-		return append(nodes, bih, bhh), nil
-	}
-	b, err := gorgonia.Add(bih, bhh)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: %s %q", kind, name)
-	}
-	return append(nodes, b), nil
-}
 
 // cutBundle cuts a fused op's gradient bundle into one gradient per input, in order,
 // each of its input's shape.

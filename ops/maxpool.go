@@ -1,31 +1,48 @@
-package nn
+package ops
 
 import (
 	"math"
 	"sync"
 
-	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
+// MaxPool2D returns the maximum of each o.Kernel window of x, an (N, C, H, W) tensor,
+// moved by Stride over x padded with Padding on each side by -Inf (o.ExcludePad does
+// nothing here). The output is (N, C, Ho, Wo) with Ho = (H + 2·Padding[0] -
+// Kernel[0])/Stride[0] + 1 (rounded down) and Wo likewise: PyTorch's F.max_pool2d
+// with dilation=1, ceil_mode=False.
+//
+// The gradient of each output goes to the first maximum of its window (PyTorch's
+// choice on ties); a NaN in a window makes its maximum NaN and takes the gradient.
+func MaxPool2D(x *gorgonia.Node, o Pool2DOptions) (*gorgonia.Node, error) {
+	const name = "MaxPool2D"
+	if err := checkFloat(name, "x", x); err != nil {
+		return nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.WithDefaults()
+	return maxPoolDef.Apply(maxPoolParams{Kernel: o.Kernel, Stride: o.Stride, Padding: o.Padding}, x)
+}
+
 // maxPoolParams are a max pooling's window, stride and padding, each {height, width},
 // defaults filled in.
 type maxPoolParams struct {
 	Kernel, Stride, Padding [2]int
-	// Out is the output's memory, kept across runs; a new one per node (its address
-	// is part of the node's hash, so two poolings never merge).
 }
 
-// The max-pooling op, declared with ops.Def. It replaces gorgonia.MaxPool2D, whose
+// The max-pooling op, declared with Def. It replaces gorgonia.MaxPool2D, whose
 // gradient is right but which keeps the argmax mask inside the op (shared by the
 // forward and backward nodes, so the op has state) and indexes the gradient with -1,
 // crashing the program, when a window holds only NaNs. This one is stateless (the
 // backward finds each window's argmax again from x) and propagates NaN as PyTorch
 // does.
-var maxPoolDef = &ops.Def[maxPoolParams]{
-	Name:  "nn.MaxPool2D",
+var maxPoolDef = &Def[maxPoolParams]{
+	Name:  "MaxPool2D",
 	Arity: 1,
 	Shape: func(p maxPoolParams, in []tensor.Shape) (tensor.Shape, error) { return p.outShape(in[0]) },
 	Forward: func(p maxPoolParams, in []*tensor.Dense, y *tensor.Dense) error {
@@ -45,8 +62,8 @@ var maxPoolDef = &ops.Def[maxPoolParams]{
 
 // maxPoolGradDef maps (x, y, dy), y the forward output, to dx: each output's gradient
 // goes to the first maximum of its window (PyTorch's choice on ties).
-var maxPoolGradDef = &ops.Def[maxPoolParams]{
-	Name:   "nn.MaxPool2DGrad",
+var maxPoolGradDef = &Def[maxPoolParams]{
+	Name:   "MaxPool2DGrad",
 	Arity:  3,
 	NoGrad: []int{0, 1, 2},
 	Shape: func(p maxPoolParams, in []tensor.Shape) (tensor.Shape, error) {

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package nn
+package ops
 
 import "github.com/gradflow/gradflow/ops/blas"
 

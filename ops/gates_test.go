@@ -1,12 +1,12 @@
-package nn
+package ops
 
 import (
 	"fmt"
+	"gorgonia.org/tensor"
 	"math"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gradflow/gradflow/graph"
 	"gorgonia.org/gorgonia"
 )
 
@@ -217,7 +217,7 @@ func TestRecurrentGoKernels(t *testing.T) {
 				if bias {
 					shapes = append(shapes, []int{4 * h})
 				}
-				checkOpGrad(t, graph.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+				checkOpGrad(t, tensor.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
 					return lstmSeqDef.Apply(lstmParams{Bias: bias}, in...)
 				})
 			})
@@ -226,7 +226,7 @@ func TestRecurrentGoKernels(t *testing.T) {
 				if bias {
 					shapes = append(shapes, []int{3 * h}, []int{3 * h})
 				}
-				checkOpGrad(t, graph.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+				checkOpGrad(t, tensor.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
 					return gruSeqDef.Apply(lstmParams{Bias: bias}, in...)
 				})
 			})
@@ -235,7 +235,7 @@ func TestRecurrentGoKernels(t *testing.T) {
 				if bias {
 					shapes = append(shapes, []int{h})
 				}
-				checkOpGrad(t, graph.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
+				checkOpGrad(t, tensor.Float32, shapes, func(in []*gorgonia.Node) (*gorgonia.Node, error) {
 					return rnnSeqDef.Apply(lstmParams{Bias: bias}, in...)
 				})
 			})

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// AVX-512F kernels of the recurrent layers' gate arithmetic in float32 (nn/gates.go).
+// AVX-512F kernels of the recurrent layers' gate arithmetic in float32 (ops/gates.go).
 // Each reads float32, computes in eight float64 lanes and rounds back, the same
 // operations in the same order as the scalar Go path (lstmCellScalar, ...) except that
 // exp and tanh are the polynomial below instead of package math's: both are within
@@ -11,7 +11,7 @@
 //
 // exp(w), w <= 0: w = k·ln2 + r with k = round(w·log2 e), |r| <= ln2/2,
 // exp(w) = 2^k·(1 + r·q(r)), q(r) = sum_{n=0..9} r^n/(n+1)! (Taylor, 2e-13 relative on
-// |r| <= ln2/2; nn/attention_amd64.s's polynomial), and
+// |r| <= ln2/2; ops/attention_amd64.s's polynomial), and
 // expm1(w) = 2^k·r·q(r) + (2^k - 1), which is exact to a few ulps near 0, where
 // 1 - exp(w) would cancel.
 //   sigmoid(x) = 1/(1+e) for x >= 0, e/(1+e) for x < 0, e = exp(-|x|)
