@@ -139,8 +139,8 @@ func floatsOf[F float](ts []*tensor.Dense) [][]F {
 }
 
 // rnnGemm is c = op(a)·op(b) + beta·c for row-major matrices with leading dimensions,
-// op transposing where tA/tB: op(a) is m×k, op(b) k×n. It calls the BLAS that
-// gorgonia's tensor package uses (gradflow's ops/blas once graph is imported).
+// op transposing where tA/tB: op(a) is m×k, op(b) k×n: sgemm or dgemm, gradflow's
+// ops/blas called directly.
 func rnnGemm[F float](tA, tB bool, m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 {
 		return
