@@ -10,7 +10,8 @@ import (
 )
 
 // This file holds scaled dot-product attention over several heads as one op, forward
-// and backward, and the input and output projections in PyTorch's weight layout.
+// and backward (MultiHeadAttention, attention_api.go, adds the input and output
+// projections of attention_proj.go).
 //
 // It replaces a composition of gorgonia ops for speed and memory, not correctness.
 // Composed, one attention layer was about 30 nodes before differentiation: per input a
@@ -24,8 +25,8 @@ import (
 // the cores. The forward keeps the attention weights (B, H, T, S) for the backward,
 // as PyTorch does; docs/layers-sequence.md has the measurements.
 
-// attnParams are the attention op's settings. state and Out are kept across runs
-// (hashed by address, so every application is its own node).
+// attnParams are the attention op's settings. state is kept across runs (hashed by
+// address, so every application is its own node).
 type attnParams struct {
 	Heads   int
 	Causal  bool    // query i sees keys j <= i

@@ -23,7 +23,7 @@ import (
 // the activated gates i, f, g, o (4H), the cell c_t (H), the hidden state h_t (H) and
 // tanh(c_t) (H), which the backward needs and which costs as much to recompute as the
 // rest of the backward's arithmetic.
-// The layer reads h and c out of it with recurrentSlot; the backward reads the gates
+// LSTM (recurrent_api.go) reads h and c out of it with recurrentSlot; the backward reads the gates
 // from it instead of recomputing them (PyTorch's CPU LSTM keeps them too).
 
 // lstmParams are the LSTM sequence op's parameters: whether a bias vector (b_ih + b_hh,
@@ -34,9 +34,9 @@ type lstmParams struct {
 
 // lstmGradParams are the LSTM gradient op's parameters: Bias as lstmParams', and,
 // when Slot.Size > 0, the slot of the workspace whose gradient is the op's seventh
-// input, the rest of the workspace's gradient being zero (the layer reads one slot,
+// input, the rest of the workspace's gradient being zero (LSTM reads one slot,
 // usually the last h; the dense gradient was 14.7 MB of zeros a step in the bench
-// lstm workload). Out keeps the gradient bundle's memory.
+// lstm workload).
 // The GRU and RNN gradient ops share the type.
 type lstmGradParams struct {
 	Bias bool

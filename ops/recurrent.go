@@ -271,7 +271,7 @@ func (s slotRows[F]) release() {
 }
 
 // slotGradOf returns the slot and the slot's gradient where dws, the gradient of the
-// workspace ws, was made by recurrentSlotGradDef from one slot's gradient (the layer
+// workspace ws, was made by recurrentSlotGradDef from one slot's gradient (the caller
 // read one slot of ws, and the rest of dws is zeros), else a zero slotParams and dws.
 func slotGradOf(ws, dws *gorgonia.Node) (slotParams, *gorgonia.Node) {
 	if sp, in, ok := recurrentSlotGradDef.Of(dws); ok && in[0] == ws {
