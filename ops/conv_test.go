@@ -232,3 +232,29 @@ func TestConv2DChunks(t *testing.T) {
 	}
 	TestConvGolden(t)
 }
+
+// TestConvNodesDoNotMerge wants two convolutions of one input that differ in any
+// setting to be two nodes, and equal ones to be one (gorgonia merges equal op hashes).
+func TestConvNodesDoNotMerge(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := valueNode(g, "x", randTensor(tensor.Float64, 1, 1, 2, 6, 6))
+	w := valueNode(g, "w", randTensor(tensor.Float64, 2, 3, 2, 3, 3))
+	seen := map[*gorgonia.Node]Conv2DOptions{}
+	for _, o := range []Conv2DOptions{{}, {Stride: [2]int{2, 1}}, {Stride: [2]int{1, 2}}, {Padding: [2]int{1, 0}}, {Dilation: [2]int{1, 2}}} {
+		y, err := Conv2D(x, w, nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := seen[y]; ok {
+			t.Errorf("Conv2D with %+v and %+v gave one node", prev, o)
+		}
+		seen[y] = o
+	}
+	a, err := Conv2D(x, w, nil, Conv2DOptions{Stride: [2]int{1, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := Conv2D(x, w, nil, Conv2DOptions{}); a != b {
+		t.Error("Conv2D with Stride 1 and with the default stride gave two nodes")
+	}
+}

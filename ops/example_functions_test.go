@@ -146,3 +146,44 @@ func ExampleAdd() {
 	fmt.Println(y.Value().Data())
 	// Output: [11 22 33 44]
 }
+
+// An Elman RNN with h' = tanh(x·w_ih + h·w_hh): each step adds the input to half the
+// previous state before the tanh.
+func ExampleRNN() {
+	g := gorgonia.NewGraph()
+	x := value(g, "x", []int{1, 3, 1}, 1, 0, 0) // (B, T, In)
+	h0 := value(g, "h0", []int{1, 1}, 0)
+	wIH := value(g, "w_ih", []int{1, 1}, 1)
+	wHH := value(g, "w_hh", []int{1, 1}, 0.5)
+	out, h, err := ops.RNN(x, h0, wIH, wHH, nil, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := run(g); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("out %.4f, h %.4f\n", out.Value().Data(), h.Value().Data())
+	// Output: out [0.7616 0.3634 0.1797], h [0.1797]
+}
+
+// A GRU with zero weights and biases: r = z = 0.5 and n = tanh(0) = 0, so each step
+// halves the state, h' = (1-z)·n + z·h.
+func ExampleGRU() {
+	g := gorgonia.NewGraph()
+	x := value(g, "x", []int{1, 2, 1}, 3, -3)
+	h0 := value(g, "h0", []int{1, 1}, 1)
+	w := value(g, "w", []int{3, 1}, 0, 0, 0)
+	out, h, err := ops.GRU(x, h0, w, w, nil, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := run(g); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out.Value().Data(), h.Value().Data())
+	// Output: [0.5 0.25] [0.25]
+}
