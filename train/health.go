@@ -44,14 +44,14 @@ import (
 // checkpoint) are dropped, since the resumed run trains those epochs again.
 type HealthMonitor struct {
 	Dir       string
-	Vanishing float64   // gradient-norm threshold; 0 means 1e-7
-	Exploding float64   // gradient-norm threshold; 0 means 1e3
+	Vanishing float64 // gradient-norm threshold; 0 means 1e-7
+	Exploding float64 // gradient-norm threshold; 0 means 1e3
 	// LargeUpdate is the update-to-weight ratio above which a weight (not a bias,
 	// whose norm starts at 0) warns; 0 means 0.1, 100 times the healthy 1e-3; a
 	// negative value disables the check.
 	LargeUpdate float64
-	Warn      io.Writer // nil means the trainer's Progress writer, unless it is silent
-	ProbeSize int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
+	Warn        io.Writer // nil means the trainer's Progress writer, unless it is silent
+	ProbeSize   int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
 	// Plot, if set, is called after every epoch with the monitor and Dir, when Dir
 	// is set; its error stops Fit. plot.Health draws the records as PNG.
 	Plot func(h *HealthMonitor, dir string) error
