@@ -38,10 +38,10 @@ func setValues(t *testing.T, ps []*graph.Param, vals map[string][]float64) {
 }
 
 // TestEMAMatchesPyTorch replays torch.optim.swa_utils.AveragedModel with timm's EMA
-// average (testdata/optim/gen_ema.py): decay 0.9, and 0.99 with warm-up, in float64
+// average (testdata/ema/gen_ema.py): decay 0.9, and 0.99 with warm-up, in float64
 // and float32.
 func TestEMAMatchesPyTorch(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/optim/ema.json")
+	b, err := os.ReadFile("../../testdata/ema/ema.json")
 	if err != nil {
 		t.Fatal(err)
 	}

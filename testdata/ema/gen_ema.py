@@ -1,8 +1,8 @@
 """Golden values for optim.EMA: torch.optim.swa_utils.AveragedModel with the EMA
 average function timm's ModelEmaV2 uses, ema = decay*ema + (1-decay)*param.
 
-Run with Debian's torch 1.13:  /usr/bin/python3 testdata/optim/gen_ema.py
-It writes testdata/optim/ema.json.
+Run with Debian's torch 1.13:  /usr/bin/python3 testdata/ema/gen_ema.py
+It writes testdata/ema/ema.json.
 """
 import json
 
@@ -35,4 +35,4 @@ for dtype, name in ((torch.float64, "float64"), (torch.float32, "float32")):
                              for k, v in ema.state_dict().items() if k.startswith("module.")})
         cases.append({"dtype": name, "decay": decay, "warmup": warmup, "initial": initial,
                       "values": values, "averages": averages})
-json.dump({"cases": cases}, open("testdata/optim/ema.json", "w"))
+json.dump({"cases": cases}, open("testdata/ema/ema.json", "w"))
