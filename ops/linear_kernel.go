@@ -20,6 +20,32 @@ func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int,
 	blas.Implementation{}.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
+// sgemmSerial and dgemmSerial are sgemm and dgemm on the calling goroutine alone, for
+// kernels whose workers already use every core (one GEMM per sample or per head).
+func sgemmSerial(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blas.Implementation{Threads: 1}.Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+func dgemmSerial(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	blas.Implementation{Threads: 1}.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOf and serialGemm return sgemm and sgemmSerial for float32, dgemm and
+// dgemmSerial for float64.
+func gemmOf[T float]() gemmFunc[T] {
+	if _, ok := any(T(0)).(float32); ok {
+		return any(gemmFunc[float32](sgemm)).(gemmFunc[T])
+	}
+	return any(gemmFunc[float64](dgemm)).(gemmFunc[T])
+}
+
+func serialGemm[T float]() gemmFunc[T] {
+	if _, ok := any(T(0)).(float32); ok {
+		return any(gemmFunc[float32](sgemmSerial)).(gemmFunc[T])
+	}
+	return any(gemmFunc[float64](dgemmSerial)).(gemmFunc[T])
+}
+
 func trans(t bool) gblas.Transpose {
 	if t {
 		return gblas.Trans
