@@ -2,7 +2,9 @@ package kern
 
 // MaxPool2x2 writes the 2x2 stride-2 max pooling of planes planes of h x w (x, row
 // major) into y (planes of h/2 x w/2): y[j] = max of its window, NaN propagating. An
-// odd last row or column is in no window.
+// odd last row or column is in no window. Where a window's maximum is zero of both
+// signs, the Go body (the builtin max) gives +0 and the AVX-512 body may give -0;
+// where several elements are NaN, either may give any of them.
 func MaxPool2x2[F Float](x, y []F, planes, h, w int) {
 	oh, ow := h/2, w/2
 	if planes <= 0 || oh == 0 || ow == 0 {

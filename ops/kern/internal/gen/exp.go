@@ -13,6 +13,9 @@ import (
 // its instructions, once, for every kernel that needs it.
 
 // expName names coefficient n in the DATA comments.
+// expCoefValue returns poly.ExpCoef[n] (for the test).
+func expCoefValue(n int) float64 { return poly.ExpCoef[n] }
+
 func expName(n int) string {
 	if n < 2 {
 		return "1"

@@ -95,7 +95,7 @@ const gatesTmpl = `
 	VPTERNLOGQ $0xD8, Z25, x, out
 
 // func lstmCellAVX512(row, cPrev, bias *float32, h, n int)
-// The first n (a multiple of 8) columns of lstmCellScalar(row, cPrev, bias, h); bias
+// The first n (a multiple of 8) columns of LSTMCell(row, cPrev, bias, h); bias
 // may be nil.
 TEXT ·lstmCellAVX512(SB), NOSPLIT, $0-40
 	MOVQ row+0(FP), SI
@@ -186,7 +186,7 @@ lcdone:
 	RET
 
 // func lstmCellGradAVX512(row, drow, cPrev, dh, dc, dg *float32, h, n int)
-// The first n (a multiple of 8) columns of lstmCellGradScalar(row, drow, cPrev, dh, dc,
+// The first n (a multiple of 8) columns of LSTMCellGrad(row, drow, cPrev, dh, dc,
 // dg, h).
 TEXT ·lstmCellGradAVX512(SB), NOSPLIT, $0-64
 	MOVQ row+0(FP), SI
@@ -311,7 +311,7 @@ tbdone:
 	RET
 
 // func gruCellAVX512(row, hp, hPrev, bih, bhh *float32, h, n int)
-// The first n (a multiple of 8) columns of gruCellScalar(row, hp, hPrev, bih, bhh, h);
+// The first n (a multiple of 8) columns of GRUCell(row, hp, hPrev, bih, bhh, h);
 // bih and bhh are both nil or both not.
 TEXT ·gruCellAVX512(SB), NOSPLIT, $0-56
 	MOVQ row+0(FP), SI
