@@ -43,7 +43,16 @@ func geluAVX512(x, y *float32, n int)
 func geluGradAVX512(x, dy, dx *float32, n int)
 
 //go:noescape
+func geluAVX2(x, y *float32, n int)
+
+//go:noescape
+func geluGradAVX2(x, dy, dx *float32, n int)
+
+//go:noescape
 func softmaxExpAVX512(x *float32, n int, scale, m float64) (sum float64)
+
+//go:noescape
+func softmaxExpAVX2(x *float32, n int, scale, m float64) (sum float64)
 
 //go:noescape
 func lstmCellAVX512(row, cPrev, bias *float32, h, n int)
@@ -139,29 +148,37 @@ func adamAsm[F Float](w, g, m, v []F, a AdamArgs[F]) int {
 }
 
 func geluAsm(x, y []float32) int {
-	n := len(x) &^ 7
-	if !avx512() || n == 0 {
-		return 0
+	if n := len(x) &^ 7; avx512() && n > 0 {
+		geluAVX512(&x[0], &y[0], n)
+		return n
 	}
-	geluAVX512(&x[0], &y[0], n)
-	return n
+	if n := len(x) &^ 3; avx2() && n > 0 {
+		geluAVX2(&x[0], &y[0], n)
+		return n
+	}
+	return 0
 }
 
 func geluGradAsm(x, dy, dx []float32) int {
-	n := len(x) &^ 7
-	if !avx512() || n == 0 {
-		return 0
+	if n := len(x) &^ 7; avx512() && n > 0 {
+		geluGradAVX512(&x[0], &dy[0], &dx[0], n)
+		return n
 	}
-	geluGradAVX512(&x[0], &dy[0], &dx[0], n)
-	return n
+	if n := len(x) &^ 3; avx2() && n > 0 {
+		geluGradAVX2(&x[0], &dy[0], &dx[0], n)
+		return n
+	}
+	return 0
 }
 
 func expShiftedAsm(x []float32, scale, m float64) (int, float64) {
-	if !avx512() || len(x) < 8 {
-		return 0, 0
+	if n := len(x) &^ 7; avx512() && n > 0 {
+		return n, softmaxExpAVX512(&x[0], n, scale, m)
 	}
-	n := len(x) &^ 7
-	return n, softmaxExpAVX512(&x[0], n, scale, m)
+	if n := len(x) &^ 3; avx2() && n > 0 {
+		return n, softmaxExpAVX2(&x[0], n, scale, m)
+	}
+	return 0, 0
 }
 
 // ptr32 returns the address of s's first element as a *float32, nil for a nil s.

@@ -223,3 +223,63 @@ func equalValues[F Float](t *testing.T, what string, got, want []F) {
 		}
 	}
 }
+
+// The AVX2 GELU is the AVX-512 one on four lanes: the same bits (on whole vectors of
+// eight, where both run assembly), specials included.
+func TestGELU32AVX2MatchesAVX512(t *testing.T) {
+	if blas.Detected() < blas.PathAVX512 {
+		t.Skip("no AVX-512 to compare with")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	var x []float32
+	for v := -20.0; v <= 20; v += 1.0 / 512 {
+		x = append(x, float32(v))
+	}
+	x = append(x, to32(specials)...)
+	x = append(x, to32(values(r, 4096))...)
+	x = x[:len(x)&^7]
+	dy := to32(values(r, len(x)))
+	var y5, d5, y2, d2 []float32
+	for _, c := range []struct {
+		p    blas.Path
+		y, d *[]float32
+	}{{blas.PathAVX512, &y5, &d5}, {blas.PathAVX2, &y2, &d2}} {
+		on(t, c.p, func() {
+			*c.y, *c.d = make([]float32, len(x)), make([]float32, len(x))
+			GELU32(x, *c.y)
+			GELUGrad32(x, dy, *c.d)
+		})
+	}
+	sameBits32(t, "GELU32 avx2 vs avx512", y2, y5)
+	sameBits32(t, "GELUGrad32 avx2 vs avx512", d2, d5)
+}
+
+// The AVX2 exponentials are the AVX-512 ones on four lanes, bit for bit, down to the
+// denormals and the -1000 floor; the sums (four partial sums against eight) agree to
+// 1e-15 relative.
+func TestExpShifted32AVX2MatchesAVX512(t *testing.T) {
+	if blas.Detected() < blas.PathAVX512 {
+		t.Skip("no AVX-512 to compare with")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	x := make([]float32, 4096)
+	for i := range x {
+		x[i] = float32(-r.Float64() * 1200)
+	}
+	copy(x, []float32{float32(math.NaN()), float32(math.Inf(-1)), -3e38, 0, -745, -708, -1000, -1001})
+	var e5, e2 []float32
+	var s5, s2 float64
+	on(t, blas.PathAVX512, func() { e5 = clone(x); s5 = ExpShifted32(e5, 1, 0) })
+	on(t, blas.PathAVX2, func() { e2 = clone(x); s2 = ExpShifted32(e2, 1, 0) })
+	sameBits32(t, "ExpShifted32 avx2 vs avx512", e2, e5)
+	if s5 == s5 || s2 == s2 {
+		t.Errorf("sums %v, %v: want NaN (x holds a NaN)", s2, s5)
+	}
+	y := clone(x[8:])
+	on(t, blas.PathAVX512, func() { e5 = clone(y); s5 = ExpShifted32(e5, 0.001, -0.2) })
+	on(t, blas.PathAVX2, func() { e2 = clone(y); s2 = ExpShifted32(e2, 0.001, -0.2) })
+	sameBits32(t, "ExpShifted32 avx2 vs avx512, scaled", e2, e5)
+	if math.Abs(s2-s5) > 1e-15*math.Abs(s5) {
+		t.Errorf("sum avx2 %v, avx512 %v", s2, s5)
+	}
+}

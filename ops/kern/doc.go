@@ -14,8 +14,8 @@
 //	ReLU, ReLUGrad    bit operations           AVX2 (float32, float64)
 //	Add               a loop                   AVX2 (float32, float64)
 //	Adam              the update loop          AVX2 (float32, float64), bit-identical
-//	GELU32, GELUGrad32 erfcx polynomial        AVX-512 (float32)
-//	ExpShifted32      math.Exp                 AVX-512 (float32)
+//	GELU32, GELUGrad32 erfcx polynomial        AVX-512 and AVX2 (float32; the same bits)
+//	ExpShifted32      math.Exp                 AVX-512 and AVX2 (float32)
 //	LSTMCell, LSTMCellGrad, GRUCell, TanhBias  math.Exp, math.Tanh  AVX-512 (float32)
 //	MaxPool2x2, MaxPool2x2Grad  Go loops       AVX-512 (float32, float64)
 //

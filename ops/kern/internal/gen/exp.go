@@ -60,23 +60,41 @@ func (o operand) op(in string) string {
 type expCode struct {
 	log2e, ln2Hi, ln2Lo operand
 	coef                func(n int) operand // 1/n!
+	// via, for AVX2 (no embedded broadcast), is the register a constant in memory is
+	// broadcast into before each use; empty for AVX-512.
+	via string
+}
+
+// use returns the instructions that make o usable as a source, and its name there.
+func (e expCode) use(o operand) ([]string, string) {
+	if o.isMem() && e.via != "" {
+		return []string{fmt.Sprintf("VBROADCASTSD %s, %s", o, e.via)}, e.via
+	}
+	return nil, o.String()
+}
+
+// ins emits instruction in with constant o as its first source.
+func (e expCode) ins(in string, o operand, rest string) []string {
+	pre, name := e.use(o)
+	if e.via == "" {
+		in = o.op(in)
+	}
+	return append(pre, fmt.Sprintf("%s %s, %s", in, name, rest))
 }
 
 // round emits k = round(w·m) for the multiplier m (log2 e, or -log2 e for an argument
 // -w), leaving w.
 func (e expCode) round(w, k string, m operand) []string {
-	return []string{
-		fmt.Sprintf("%s %s, %s, %s", m.op("VMULPD"), m, w, k),
-		fmt.Sprintf("VRNDSCALEPD $0, %s, %s", k, k),
+	round := fmt.Sprintf("VRNDSCALEPD $0, %s, %s", k, k)
+	if e.via != "" {
+		round = fmt.Sprintf("VROUNDPD $0, %s, %s", k, k) // the same rounding, to nearest even
 	}
+	return append(e.ins("VMULPD", m, w+", "+k), round)
 }
 
 // reduce emits r = w - k·ln2Hi - k·ln2Lo into w.
 func (e expCode) reduce(w, k string) []string {
-	return []string{
-		fmt.Sprintf("%s %s, %s, %s", e.ln2Hi.op("VFNMADD231PD"), e.ln2Hi, k, w),
-		fmt.Sprintf("%s %s, %s, %s", e.ln2Lo.op("VFNMADD231PD"), e.ln2Lo, k, w),
-	}
+	return append(e.ins("VFNMADD231PD", e.ln2Hi, k+", "+w), e.ins("VFNMADD231PD", e.ln2Lo, k+", "+w)...)
 }
 
 // horner emits t = sum_{n=lo..poly.ExpDegree} r^(n-lo)/n! by Horner's rule, fused
@@ -91,14 +109,48 @@ func (e expCode) horner(r, t string, lo int) []string {
 		s = append(s, fmt.Sprintf("VMOVAPD %s, %s", top, t))
 	}
 	for n := poly.ExpDegree - 1; n >= lo; n-- {
-		c := e.coef(n)
-		s = append(s, fmt.Sprintf("%s %s, %s, %s", c.op("VFMADD213PD"), c, r, t))
+		s = append(s, e.ins("VFMADD213PD", e.coef(n), r+", "+t)...)
 	}
 	return s
 }
 
 // scale emits out = p·2^k.
 func scale(p, k, out string) string { return fmt.Sprintf("VSCALEFPD %s, %s, %s", k, p, out) }
+
+// scaleAVX2 emits p = p·2^k without VSCALEFPD: 2^k built in the exponent field of t
+// (Yt, with Xt its low half) from the integral k, bias the int64 1023. Exact, and
+// equal to VSCALEFPD's result, while p·2^k is a normal number (k >= -1022).
+func scaleAVX2(p, k, t string, bias operand) []string {
+	x := "X" + strings.TrimPrefix(t, "Y")
+	return []string{
+		fmt.Sprintf("VCVTPD2DQY %s, %s", k, x),
+		fmt.Sprintf("VPMOVSXDQ %s, %s", x, t),
+		fmt.Sprintf("VPADDQ %s, %s, %s", bias, t, t),
+		fmt.Sprintf("VPSLLQ $52, %s, %s", t, t),
+		fmt.Sprintf("VMULPD %s, %s, %s", t, p, p),
+	}
+}
+
+// scaleAVX2Wide is scaleAVX2 for k down to -2044 (arguments down to -1000): 2^k as
+// 2^k1·2^k2, k1 = k>>1, k2 = k - k1, each a normal number; p·2^k1 is exact, so the
+// second product rounds once, as VSCALEFPD does (denormal results included). It uses
+// Yt and Yu (and their low halves).
+func scaleAVX2Wide(p, k, t, u string, bias operand) []string {
+	xt, xu := "X"+strings.TrimPrefix(t, "Y"), "X"+strings.TrimPrefix(u, "Y")
+	return []string{
+		fmt.Sprintf("VCVTPD2DQY %s, %s", k, xt),
+		fmt.Sprintf("VPSRAD $1, %s, %s", xt, xu),
+		fmt.Sprintf("VPSUBD %s, %s, %s", xu, xt, xt),
+		fmt.Sprintf("VPMOVSXDQ %s, %s", xt, t),
+		fmt.Sprintf("VPMOVSXDQ %s, %s", xu, u),
+		fmt.Sprintf("VPADDQ %s, %s, %s", bias, t, t),
+		fmt.Sprintf("VPADDQ %s, %s, %s", bias, u, u),
+		fmt.Sprintf("VPSLLQ $52, %s, %s", t, t),
+		fmt.Sprintf("VPSLLQ $52, %s, %s", u, u),
+		fmt.Sprintf("VMULPD %s, %s, %s", u, p, p),
+		fmt.Sprintf("VMULPD %s, %s, %s", t, p, p),
+	}
+}
 
 // lines joins instructions for the body of a function.
 func lines(s ...[]string) string {

@@ -33,6 +33,7 @@ func gelu(b *bytes.Buffer) {
 	for i, c := range poly.ErfcxP {
 		t.add(fmt.Sprintf("p%d", i), c, "")
 	}
+	t.addBits("bias", 1023, "int64 1023, the exponent bias (AVX2)")
 	b.WriteString("\n// The constants of kern's normalCDF and expNeg (gelu.go).")
 	t.write(b)
 	e := expCode{ln2Hi: t.at("ln2Hi"), ln2Lo: t.at("ln2Lo"), coef: func(n int) operand { return t.at(fmt.Sprintf("e%d", n)) }}
@@ -80,7 +81,116 @@ func gelu(b *bytes.Buffer) {
 `)
 	b.WriteString(cdf)
 	b.WriteString(strings.ReplaceAll(geluTmpl, "INVSQRT2PI", c("invSqrt2Pi")))
+	geluAVX2(b, t)
 }
+
+// geluAVX2 writes the AVX2 (with FMA) GELU kernels: CDF's operations on four float64
+// lanes, constants broadcast into Y15 before use, compare masks and blends for the
+// opmasks, VROUNDPD for VRNDSCALEPD and the exponent field for VSCALEFPD (k >= -244
+// here). Every result is the AVX-512 kernel's, bit for bit.
+func geluAVX2(b *bytes.Buffer, t *table) {
+	e := expCode{ln2Hi: t.at("ln2Hi"), ln2Lo: t.at("ln2Lo"), coef: func(n int) operand { return t.at(fmt.Sprintf("e%d", n)) }, via: "Y15"}
+	c := func(name string) string { return t.at(name).String() }
+	bc := func(name, reg string) string { return "VBROADCASTSD " + c(name) + ", " + reg }
+	p := []string{bc(fmt.Sprintf("p%d", len(poly.ErfcxP)-1), "Y11")}
+	for i := len(poly.ErfcxP) - 2; i >= 0; i-- {
+		p = append(p, e.ins("VFMADD213PD", t.at(fmt.Sprintf("p%d", i)), "Y10, Y11")...)
+	}
+	cdf := macro(
+		one(bc("absMask", "Y15"), "VANDPD Y15, Y0, Y3",
+			bc("invSqrt2", "Y15"), "VMULPD Y15, Y3, Y3",
+			bc("thirteen", "Y15"), "VCMPPD $2, Y15, Y3, Y14", "VMINPD Y15, Y3, Y3",
+			"VMULPD Y3, Y3, Y4"),
+		e.round("Y4", "Y5", t.at("negLog2e")),
+		one("VXORPD Y6, Y6, Y6", "VSUBPD Y4, Y6, Y6"),
+		e.reduce("Y6", "Y5"),
+		e.horner("Y6", "Y7", 0),
+		one("VPBROADCASTQ "+c("bias")+", Y15"),
+		scaleAVX2("Y7", "Y5", "Y8", reg("Y15")),
+		one(bc("one", "Y8"), bc("a", "Y15"), "VFMADD231PD Y15, Y3, Y8",
+			bc("one", "Y9"), "VDIVPD Y8, Y9, Y9",
+			bc("u0", "Y10"), bc("u1", "Y15"), "VFMADD231PD Y15, Y9, Y10"),
+		p,
+		one("VMULPD Y9, Y11, Y11",
+			"VMULPD Y7, Y11, Y11",
+			bc("half", "Y15"), "VMULPD Y15, Y11, Y11",
+			"VANDPD Y14, Y11, Y11",
+			"VANDPD Y14, Y7, Y2",
+			bc("one", "Y1"),
+			"VSUBPD Y11, Y1, Y1",
+			"VCMPPD $1, Y13, Y0, Y12",
+			"VBLENDVPD Y12, Y11, Y1, Y1"),
+	)
+	b.WriteString(`
+// CDF4 is CDF on four float64 lanes: x in Y0, Φ(x) in Y1, exp(-x²/2) in Y2, the mask
+// of |x|/√2 <= 13 in Y14. It uses Y3-Y12 and Y15; Y13 must be zero.
+#define CDF4 \
+`)
+	b.WriteString(cdf)
+	b.WriteString(strings.ReplaceAll(geluAVX2Tmpl, "INVSQRT2PI", c("invSqrt2Pi")))
+}
+
+const geluAVX2Tmpl = `
+// func geluAVX2(x, y *float32, n int); n is a multiple of 4.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JZ   f2done
+	VXORPD Y13, Y13, Y13
+
+f2loop:
+	VCVTPS2PD (SI), Y0
+	CDF4
+	VMULPD Y1, Y0, Y12
+	VCMPPD $4, Y13, Y1, Y14
+	VANDPD Y14, Y12, Y12
+	VCVTPD2PSY Y12, X12
+	VMOVUPS X12, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  f2loop
+
+f2done:
+	VZEROUPPER
+	RET
+
+// func geluGradAVX2(x, dy, dx *float32, n int); n is a multiple of 4.
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $2, CX
+	JZ   b2done
+	VXORPD Y13, Y13, Y13
+
+b2loop:
+	VCVTPS2PD (SI), Y0
+	CDF4
+	VBROADCASTSD INVSQRT2PI, Y15
+	VMULPD Y15, Y0, Y12
+	VMULPD Y2, Y12, Y12
+	VANDPD Y14, Y12, Y12
+	VADDPD Y12, Y1, Y12
+	VCMPPD $3, Y0, Y0, Y11
+	VBLENDVPD Y11, Y0, Y12, Y12
+	VCVTPS2PD (DX), Y10
+	VMULPD Y10, Y12, Y12
+	VCVTPD2PSY Y12, X12
+	VMOVUPS X12, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DX
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  b2loop
+
+b2done:
+	VZEROUPPER
+	RET
+`
 
 const geluTmpl = `
 // func geluAVX512(x, y *float32, n int); n is a multiple of 8.
