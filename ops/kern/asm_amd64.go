@@ -67,6 +67,18 @@ func gruCellAVX512(row, hp, hPrev, bih, bhh *float32, h, n int)
 func tanhBiasAVX512(x, bias *float32, n int)
 
 //go:noescape
+func lstmCellAVX2(row, cPrev, bias *float32, h, n int)
+
+//go:noescape
+func lstmCellGradAVX2(row, drow, cPrev, dh, dc, dg *float32, h, n int)
+
+//go:noescape
+func gruCellAVX2(row, hp, hPrev, bih, bhh *float32, h, n int)
+
+//go:noescape
+func tanhBiasAVX2(x, bias *float32, n int)
+
+//go:noescape
 func maxPool2FwdAVX512S(x, y *float32, rows, wB, yB, nfull int, tail uint64)
 
 //go:noescape
@@ -78,8 +90,12 @@ func maxPool2BwdAVX512S(x, y, dy, dx *float32, rows, wB, yB, nfull int, tail uin
 //go:noescape
 func maxPool2BwdAVX512D(x, y, dy, dx *float64, rows, wB, yB, nfull int, tail uint64)
 
-func avx2() bool   { return blas.Active() >= blas.PathAVX2 }
-func avx512() bool { return blas.Active() >= blas.PathAVX512 }
+// avx2 reports whether the AVX2 kernels may run (also on the AVX512 path); onlyAVX2
+// whether the path is exactly AVX2: the AVX2 versions of the AVX-512 kernels run there
+// only, so that the AVX512 path keeps its Go bodies on short slices and tails.
+func avx2() bool     { return blas.Active() >= blas.PathAVX2 }
+func onlyAVX2() bool { return blas.Active() == blas.PathAVX2 }
+func avx512() bool   { return blas.Active() >= blas.PathAVX512 }
 
 func reluAsm[F Float](x, y []F) int {
 	if !avx2() {
@@ -152,7 +168,7 @@ func geluAsm(x, y []float32) int {
 		geluAVX512(&x[0], &y[0], n)
 		return n
 	}
-	if n := len(x) &^ 3; avx2() && n > 0 {
+	if n := len(x) &^ 3; onlyAVX2() && n > 0 {
 		geluAVX2(&x[0], &y[0], n)
 		return n
 	}
@@ -164,7 +180,7 @@ func geluGradAsm(x, dy, dx []float32) int {
 		geluGradAVX512(&x[0], &dy[0], &dx[0], n)
 		return n
 	}
-	if n := len(x) &^ 3; avx2() && n > 0 {
+	if n := len(x) &^ 3; onlyAVX2() && n > 0 {
 		geluGradAVX2(&x[0], &dy[0], &dx[0], n)
 		return n
 	}
@@ -175,7 +191,7 @@ func expShiftedAsm(x []float32, scale, m float64) (int, float64) {
 	if n := len(x) &^ 7; avx512() && n > 0 {
 		return n, softmaxExpAVX512(&x[0], n, scale, m)
 	}
-	if n := len(x) &^ 3; avx2() && n > 0 {
+	if n := len(x) &^ 3; onlyAVX2() && n > 0 {
 		return n, softmaxExpAVX2(&x[0], n, scale, m)
 	}
 	return 0, 0
@@ -190,39 +206,67 @@ func ptr32[F Float](s []F) *float32 {
 }
 
 func lstmCellAsm[F Float](row, cPrev, bias []F, H int) int {
-	if !is32[F]() || !avx512() || H < 8 {
+	switch {
+	case !is32[F]():
 		return 0
+	case avx512() && H >= 8:
+		n := H &^ 7
+		lstmCellAVX512(ptr32(row), ptr32(cPrev), ptr32(bias), H, n)
+		return n
+	case onlyAVX2() && H >= 4:
+		n := H &^ 3
+		lstmCellAVX2(ptr32(row), ptr32(cPrev), ptr32(bias), H, n)
+		return n
 	}
-	n := H &^ 7
-	lstmCellAVX512(ptr32(row), ptr32(cPrev), ptr32(bias), H, n)
-	return n
+	return 0
 }
 
 func lstmCellGradAsm[F Float](row, drow, cPrev, dh, dc, dg []F, H int) int {
-	if !is32[F]() || !avx512() || H < 8 {
+	switch {
+	case !is32[F]():
 		return 0
+	case avx512() && H >= 8:
+		n := H &^ 7
+		lstmCellGradAVX512(ptr32(row), ptr32(drow), ptr32(cPrev), ptr32(dh), ptr32(dc), ptr32(dg), H, n)
+		return n
+	case onlyAVX2() && H >= 4:
+		n := H &^ 3
+		lstmCellGradAVX2(ptr32(row), ptr32(drow), ptr32(cPrev), ptr32(dh), ptr32(dc), ptr32(dg), H, n)
+		return n
 	}
-	n := H &^ 7
-	lstmCellGradAVX512(ptr32(row), ptr32(drow), ptr32(cPrev), ptr32(dh), ptr32(dc), ptr32(dg), H, n)
-	return n
+	return 0
 }
 
 func gruCellAsm[F Float](row, hp, hPrev, bih, bhh []F, H int) int {
-	if !is32[F]() || !avx512() || H < 8 {
+	switch {
+	case !is32[F]():
 		return 0
+	case avx512() && H >= 8:
+		n := H &^ 7
+		gruCellAVX512(ptr32(row), ptr32(hp), ptr32(hPrev), ptr32(bih), ptr32(bhh), H, n)
+		return n
+	case onlyAVX2() && H >= 4:
+		n := H &^ 3
+		gruCellAVX2(ptr32(row), ptr32(hp), ptr32(hPrev), ptr32(bih), ptr32(bhh), H, n)
+		return n
 	}
-	n := H &^ 7
-	gruCellAVX512(ptr32(row), ptr32(hp), ptr32(hPrev), ptr32(bih), ptr32(bhh), H, n)
-	return n
+	return 0
 }
 
 func tanhBiasAsm[F Float](x, bias []F) int {
-	if !is32[F]() || !avx512() || len(x) < 8 {
+	switch {
+	case !is32[F]():
 		return 0
+	case avx512() && len(x) >= 8:
+		n := len(x) &^ 7
+		tanhBiasAVX512(ptr32(x), ptr32(bias), n)
+		return n
+	case onlyAVX2() && len(x) >= 4:
+		n := len(x) &^ 3
+		tanhBiasAVX2(ptr32(x), ptr32(bias), n)
+		return n
 	}
-	n := len(x) &^ 7
-	tanhBiasAVX512(ptr32(x), ptr32(bias), n)
-	return n
+	return 0
 }
 
 // maxPool2Asm runs MaxPool2x2 (dx nil) or MaxPool2x2Grad on AVX-512, one call per

@@ -283,3 +283,50 @@ func TestExpShifted32AVX2MatchesAVX512(t *testing.T) {
 		t.Errorf("sum avx2 %v, avx512 %v", s2, s5)
 	}
 }
+
+// The AVX2 cell kernels are the AVX-512 ones on four lanes: the same bits where both
+// run assembly on every column (H a multiple of 8), saturating, denormal-producing and
+// NaN pre-activations included.
+func TestCellsAVX2MatchAVX512(t *testing.T) {
+	if blas.Detected() < blas.PathAVX512 {
+		t.Skip("no AVX-512 to compare with")
+	}
+	r := rand.New(rand.NewPCG(17, 18))
+	gen := func(n int, scale float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64() * scale)
+		}
+		for i, s := range []float32{float32(math.NaN()), 1e30, -1e30, 745, -745, 400, -400, 0, float32(math.Copysign(0, -1)), 1e-40} {
+			if 3*i+1 < n {
+				v[3*i+1] = s
+			}
+		}
+		return v
+	}
+	for _, H := range []int{8, 16, 40} {
+		for _, scale := range []float64{0.5, 5, 300} {
+			row, cPrev, bias := gen(LSTMWidth*H, scale), gen(H, scale), gen(4*H, 0.1)
+			drow, dh, dc := gen(LSTMWidth*H, 1), gen(H, 1), gen(H, 1)
+			grow, hp, hPrev, bih, bhh := gen(GRUWidth*H, scale), gen(3*H, scale), gen(H, 1), gen(3*H, 0.1), gen(3*H, 0.1)
+			x, xb := gen(H, scale), gen(H, 0.1)
+			run := func() (out [5][]float32) {
+				out[0] = clone(row)
+				LSTMCell(out[0], cPrev, bias, H)
+				out[1], out[2] = make([]float32, 4*H), clone(dc)
+				LSTMCellGrad(out[0], drow, cPrev, dh, out[2], out[1], H)
+				out[3] = clone(grow)
+				GRUCell(out[3], hp, hPrev, bih, bhh, H)
+				out[4] = clone(x)
+				TanhBias(out[4], xb)
+				return out
+			}
+			var a5, a2 [5][]float32
+			on(t, blas.PathAVX512, func() { a5 = run() })
+			on(t, blas.PathAVX2, func() { a2 = run() })
+			for i, name := range []string{"LSTMCell", "LSTMCellGrad dg", "LSTMCellGrad dc", "GRUCell", "TanhBias"} {
+				sameBits32(t, name+" avx2 vs avx512", a2[i], a5[i])
+			}
+		}
+	}
+}

@@ -28,7 +28,8 @@ DATA gateC<>+96(SB)/8, $0x3f2a01a01a01a01a // 1/5040
 DATA gateC<>+104(SB)/8, $0x3efa01a01a01a01a // 1/40320
 DATA gateC<>+112(SB)/8, $0x3ec71de3a556c734 // 1/362880
 DATA gateC<>+120(SB)/8, $0x3e927e4fb7789f5c // 1/3628800
-GLOBL gateC<>(SB), RODATA|NOPTR, $128
+DATA gateC<>+128(SB)/8, $0x00000000000003ff // int64 1023, the exponent bias (AVX2)
+GLOBL gateC<>(SB), RODATA|NOPTR, $136
 
 // LOADC puts the constants in Z15-Z31: q's coefficients 1/2 .. 1/10! in Z15-Z23,
 // zero Z24, sign bit Z25, -2 Z26, 1 Z27 (also q's constant term), -1000 Z28,
@@ -391,4 +392,391 @@ gcnb1:
 	VZEROUPPER
 
 gcdone:
+	RET
+
+// EXPCORE4 is EXPCORE on four lanes.
+#define EXPCORE4(w, k, t) \
+	VBROADCASTSD gateC<>+0(SB), Y15; \
+	VMULPD Y15, w, k; \
+	VROUNDPD $0, k, k; \
+	VBROADCASTSD gateC<>+8(SB), Y15; \
+	VFNMADD231PD Y15, k, w; \
+	VBROADCASTSD gateC<>+16(SB), Y15; \
+	VFNMADD231PD Y15, k, w; \
+	VBROADCASTSD gateC<>+120(SB), t; \
+	VBROADCASTSD gateC<>+112(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+104(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+96(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+88(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+80(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+72(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+64(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+56(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VBROADCASTSD gateC<>+32(SB), Y15; \
+	VFMADD213PD Y15, w, t; \
+	VMULPD w, t, t
+
+// SIGMOID4 is SIGMOID on four lanes; it uses Y2-Y6 and Y15, and keeps x.
+#define SIGMOID4(x, out) \
+	VBROADCASTSD gateC<>+48(SB), Y15; \
+	VORPD Y15, x, Y2; \
+	VBROADCASTSD gateC<>+24(SB), Y15; \
+	VMAXPD Y2, Y15, Y2; \
+	EXPCORE4(Y2, Y3, Y4); \
+	VBROADCASTSD gateC<>+32(SB), Y15; \
+	VADDPD Y15, Y4, Y4; \
+	VCVTPD2DQY Y3, X6; \
+	VPSRAD $1, X6, X2; \
+	VPSUBD X2, X6, X6; \
+	VPMOVSXDQ X2, Y2; \
+	VPMOVSXDQ X6, Y6; \
+	VPBROADCASTQ gateC<>+128(SB), Y15; \
+	VPADDQ Y15, Y2, Y2; \
+	VPADDQ Y15, Y6, Y6; \
+	VPSLLQ $52, Y2, Y2; \
+	VPSLLQ $52, Y6, Y6; \
+	VMULPD Y2, Y4, Y5; \
+	VMULPD Y6, Y5, Y5; \
+	VBROADCASTSD gateC<>+32(SB), Y15; \
+	VADDPD Y15, Y5, Y6; \
+	VDIVPD Y6, Y15, out; \
+	VXORPD Y2, Y2, Y2; \
+	VCMPPD $1, Y2, x, Y2; \
+	VMULPD Y5, out, Y6; \
+	VBLENDVPD Y2, Y6, out, out
+
+// TANH4 is TANH on four lanes; it uses Y2-Y6 and Y15, and keeps x.
+#define TANH4(x, out) \
+	VBROADCASTSD gateC<>+48(SB), Y15; \
+	VANDNPD x, Y15, Y2; \
+	VBROADCASTSD gateC<>+40(SB), Y15; \
+	VMULPD Y15, Y2, Y2; \
+	VBROADCASTSD gateC<>+24(SB), Y15; \
+	VMAXPD Y2, Y15, Y2; \
+	EXPCORE4(Y2, Y3, Y4); \
+	VCVTPD2DQY Y3, X6; \
+	VPSRAD $1, X6, X2; \
+	VPSUBD X2, X6, X6; \
+	VPMOVSXDQ X2, Y2; \
+	VPMOVSXDQ X6, Y6; \
+	VPBROADCASTQ gateC<>+128(SB), Y15; \
+	VPADDQ Y15, Y2, Y2; \
+	VPADDQ Y15, Y6, Y6; \
+	VPSLLQ $52, Y2, Y2; \
+	VPSLLQ $52, Y6, Y6; \
+	VMULPD Y2, Y4, Y4; \
+	VMULPD Y6, Y4, Y4; \
+	VBROADCASTSD gateC<>+32(SB), Y5; \
+	VMULPD Y2, Y5, Y5; \
+	VMULPD Y6, Y5, Y5; \
+	VBROADCASTSD gateC<>+32(SB), Y15; \
+	VSUBPD Y15, Y5, Y5; \
+	VADDPD Y5, Y4, Y4; \
+	VBROADCASTSD gateC<>+40(SB), Y15; \
+	VSUBPD Y4, Y15, Y6; \
+	VDIVPD Y6, Y4, out; \
+	VBROADCASTSD gateC<>+48(SB), Y15; \
+	VANDNPD out, Y15, out; \
+	VANDPD x, Y15, Y2; \
+	VORPD Y2, out, out
+// func lstmCellAVX2(row, cPrev, bias *float32, h, n int)
+// The first n (a multiple of 4) columns of LSTMCell(row, cPrev, bias, h); bias
+// may be nil.
+TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-40
+	MOVQ row+0(FP), SI
+	MOVQ cPrev+8(FP), BX
+	MOVQ bias+16(FP), DI
+	MOVQ h+24(FP), DX
+	MOVQ n+32(FP), CX
+	SHLQ $2, DX              // column stride in bytes
+	LEAQ (DX)(DX*2), R8      // 3 columns
+	LEAQ (DX)(DX*4), R9      // 5 columns
+	LEAQ (R8)(R8*1), R10     // 6 columns
+	SHRQ $2, CX
+	JZ   lcdone4
+
+lcloop4:
+	// i
+	VCVTPS2PD (SI), Y0
+	TESTQ DI, DI
+	JZ   lcnb14
+	VCVTPS2PD (DI), Y1
+	VADDPD Y1, Y0, Y0
+lcnb14:
+	SIGMOID4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)
+	VCVTPS2PD X1, Y10
+	// f
+	VCVTPS2PD (SI)(DX*1), Y0
+	TESTQ DI, DI
+	JZ   lcnb24
+	VCVTPS2PD (DI)(DX*1), Y1
+	VADDPD Y1, Y0, Y0
+lcnb24:
+	SIGMOID4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)(DX*1)
+	VCVTPS2PD X1, Y11
+	// g
+	VCVTPS2PD (SI)(DX*2), Y0
+	TESTQ DI, DI
+	JZ   lcnb34
+	VCVTPS2PD (DI)(DX*2), Y1
+	VADDPD Y1, Y0, Y0
+lcnb34:
+	TANH4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)(DX*2)
+	VCVTPS2PD X1, Y12
+	// o
+	VCVTPS2PD (SI)(R8*1), Y0
+	TESTQ DI, DI
+	JZ   lcnb44
+	VCVTPS2PD (DI)(R8*1), Y1
+	VADDPD Y1, Y0, Y0
+lcnb44:
+	SIGMOID4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)(R8*1)
+	VCVTPS2PD X1, Y13
+	// c = f·c_prev + i·g, rounded
+	VCVTPS2PD (BX), Y0
+	VMULPD Y0, Y11, Y0
+	VMULPD Y12, Y10, Y1
+	VADDPD Y1, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS X0, (SI)(DX*4)
+	VCVTPS2PD X0, Y0
+	// tanh(c), h = o·tanh(c)
+	TANH4(Y0, Y1)
+	VCVTPD2PSY Y1, X7
+	VMOVUPS X7, (SI)(R10*1)
+	VMULPD Y1, Y13, Y7
+	VCVTPD2PSY Y7, X7
+	VMOVUPS X7, (SI)(R9*1)
+
+	ADDQ $16, SI
+	ADDQ $16, BX
+	TESTQ DI, DI
+	JZ   lcnb54
+	ADDQ $16, DI
+lcnb54:
+	DECQ CX
+	JNZ  lcloop4
+	VZEROUPPER
+
+lcdone4:
+	RET
+
+// func lstmCellGradAVX2(row, drow, cPrev, dh, dc, dg *float32, h, n int)
+// The first n (a multiple of 4) columns of LSTMCellGrad(row, drow, cPrev, dh, dc,
+// dg, h).
+TEXT ·lstmCellGradAVX2(SB), NOSPLIT, $0-64
+	MOVQ row+0(FP), SI
+	MOVQ drow+8(FP), DI
+	MOVQ cPrev+16(FP), R8
+	MOVQ dh+24(FP), R9
+	MOVQ dc+32(FP), R10
+	MOVQ dg+40(FP), BX
+	MOVQ h+48(FP), DX
+	MOVQ n+56(FP), CX
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R11     // 3 columns
+	LEAQ (DX)(DX*4), R12     // 5 columns
+	LEAQ (R11)(R11*1), R13   // 6 columns
+	SHRQ $2, CX
+	JZ   lgdone4
+	VBROADCASTSD gateC<>+32(SB), Y15
+
+lgloop4:
+	VCVTPS2PD (SI), Y10          // i
+	VCVTPS2PD (SI)(DX*1), Y11    // f
+	VCVTPS2PD (SI)(DX*2), Y12    // g
+	VCVTPS2PD (SI)(R11*1), Y13   // o
+	VCVTPS2PD (SI)(R13*1), Y14   // tanh(c)
+	// dh_t = drow_h + dh
+	VCVTPS2PD (DI)(R12*1), Y0
+	VCVTPS2PD (R9), Y1
+	VADDPD Y1, Y0, Y0
+	// dc_t = drow_c + dc + (dh_t·o + drow_tc)·(1 - tc²)
+	VCVTPS2PD (DI)(DX*4), Y1
+	VCVTPS2PD (R10), Y2
+	VADDPD Y2, Y1, Y1
+	VMULPD Y13, Y0, Y2
+	VCVTPS2PD (DI)(R13*1), Y3
+	VADDPD Y3, Y2, Y2
+	VMULPD Y14, Y14, Y3
+	VSUBPD Y3, Y15, Y3
+	VMULPD Y3, Y2, Y2
+	VADDPD Y2, Y1, Y1
+	// dg_i = (dc_t·g + drow_i)·i·(1-i)
+	VMULPD Y12, Y1, Y2
+	VCVTPS2PD (DI), Y3
+	VADDPD Y3, Y2, Y2
+	VMULPD Y10, Y2, Y2
+	VSUBPD Y10, Y15, Y3
+	VMULPD Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (BX)
+	// dg_f = (dc_t·c_prev + drow_f)·f·(1-f)
+	VCVTPS2PD (R8), Y2
+	VMULPD Y2, Y1, Y2
+	VCVTPS2PD (DI)(DX*1), Y3
+	VADDPD Y3, Y2, Y2
+	VMULPD Y11, Y2, Y2
+	VSUBPD Y11, Y15, Y3
+	VMULPD Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (BX)(DX*1)
+	// dg_g = (dc_t·i + drow_g)·(1-g²)
+	VMULPD Y10, Y1, Y2
+	VCVTPS2PD (DI)(DX*2), Y3
+	VADDPD Y3, Y2, Y2
+	VMULPD Y12, Y12, Y3
+	VSUBPD Y3, Y15, Y3
+	VMULPD Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (BX)(DX*2)
+	// dg_o = (dh_t·tc + drow_o)·o·(1-o)
+	VMULPD Y14, Y0, Y2
+	VCVTPS2PD (DI)(R11*1), Y3
+	VADDPD Y3, Y2, Y2
+	VMULPD Y13, Y2, Y2
+	VSUBPD Y13, Y15, Y3
+	VMULPD Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (BX)(R11*1)
+	// dc_{t-1} = dc_t·f
+	VMULPD Y11, Y1, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS X2, (R10)
+
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $16, BX
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, R10
+	DECQ CX
+	JNZ  lgloop4
+	VZEROUPPER
+
+lgdone4:
+	RET
+
+// func tanhBiasAVX2(x, bias *float32, n int)
+// x[j] = tanh(x[j] + bias[j]) for j < n (a multiple of 4), in float64; bias may be nil.
+TEXT ·tanhBiasAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ bias+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JZ   tbdone4
+
+tbloop4:
+	VCVTPS2PD (SI), Y0
+	TESTQ DI, DI
+	JZ   tbnb4
+	VCVTPS2PD (DI), Y1
+	VADDPD Y1, Y0, Y0
+	ADDQ $16, DI
+tbnb4:
+	TANH4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)
+	ADDQ $16, SI
+	DECQ CX
+	JNZ  tbloop4
+	VZEROUPPER
+
+tbdone4:
+	RET
+
+// func gruCellAVX2(row, hp, hPrev, bih, bhh *float32, h, n int)
+// The first n (a multiple of 4) columns of GRUCell(row, hp, hPrev, bih, bhh, h);
+// bih and bhh are both nil or both not.
+TEXT ·gruCellAVX2(SB), NOSPLIT, $0-56
+	MOVQ row+0(FP), SI
+	MOVQ hp+8(FP), R8
+	MOVQ hPrev+16(FP), BX
+	MOVQ bih+24(FP), DI
+	MOVQ bhh+32(FP), R9
+	MOVQ h+40(FP), DX
+	MOVQ n+48(FP), CX
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R10     // 3 columns
+	SHRQ $2, CX
+	JZ   gcdone4
+
+gcloop4:
+	// a_r = row_r + hp_r (+ (b_ir + b_hr)), a_z likewise; x_n (+ b_in); hn = hp_n (+ b_hn)
+	VCVTPS2PD (SI), Y0
+	VCVTPS2PD (R8), Y1
+	VADDPD Y1, Y0, Y0
+	VCVTPS2PD (SI)(DX*1), Y7
+	VCVTPS2PD (R8)(DX*1), Y1
+	VADDPD Y1, Y7, Y7
+	VCVTPS2PD (SI)(DX*2), Y8
+	VCVTPS2PD (R8)(DX*2), Y9
+	TESTQ DI, DI
+	JZ   gcnb14
+	VCVTPS2PD (DI), Y1
+	VCVTPS2PD (R9), Y2
+	VADDPD Y2, Y1, Y1
+	VADDPD Y1, Y0, Y0
+	VCVTPS2PD (DI)(DX*1), Y1
+	VCVTPS2PD (R9)(DX*1), Y2
+	VADDPD Y2, Y1, Y1
+	VADDPD Y1, Y7, Y7
+	VCVTPS2PD (DI)(DX*2), Y1
+	VADDPD Y1, Y8, Y8
+	VCVTPS2PD (R9)(DX*2), Y1
+	VADDPD Y1, Y9, Y9
+	ADDQ $16, DI
+	ADDQ $16, R9
+gcnb14:
+	// r, z, hn rounded
+	SIGMOID4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)
+	VCVTPS2PD X1, Y10
+	SIGMOID4(Y7, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)(DX*1)
+	VCVTPS2PD X1, Y11
+	VCVTPD2PSY Y9, X9
+	VMOVUPS X9, (SI)(R10*1)
+	VCVTPS2PD X9, Y9
+	// n = tanh(x_n + r·hn), rounded
+	VMULPD Y9, Y10, Y0
+	VADDPD Y0, Y8, Y0
+	TANH4(Y0, Y1)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS X1, (SI)(DX*2)
+	VCVTPS2PD X1, Y12
+	// h = n + z·(h_prev - n)
+	VCVTPS2PD (BX), Y0
+	VSUBPD Y12, Y0, Y0
+	VMULPD Y0, Y11, Y0
+	VADDPD Y0, Y12, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS X0, (SI)(DX*4)
+
+	ADDQ $16, SI
+	ADDQ $16, R8
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  gcloop4
+	VZEROUPPER
+
+gcdone4:
 	RET
