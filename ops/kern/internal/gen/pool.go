@@ -19,17 +19,13 @@ var variants = []poolVariant{
 	{Suf: "D", T: "float64", MovU: "VMOVUPD", MovA: "VMOVAPD", Max: "VMAXPD", Cmp: "VCMPPD", Perm: "VPERMT2PD", Full: "0xFF", Lanes: 8, Size: 8},
 }
 
-// pool writes the AVX-512 kernels of the 2x2 stride-2 max pooling in a float32 and a
-// float64 version from one template, with the permutation tables they load.
-func pool(b *bytes.Buffer) {
+// pool writes the AVX-512 kernels of the 2x2 stride-2 max pooling of one variant
+// (float32 or float64, one template), with the permutation tables they load.
+func pool(b *bytes.Buffer, v poolVariant) {
 	tm := template.Must(template.New("pool").Parse(kernels))
-	for _, v := range variants {
-		tables(b, v)
-	}
-	for _, v := range variants {
-		if err := tm.Execute(b, v); err != nil {
-			panic(err)
-		}
+	tables(b, v)
+	if err := tm.Execute(b, v); err != nil {
+		panic(err)
 	}
 }
 
