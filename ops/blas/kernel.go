@@ -64,11 +64,11 @@ func addGeneric() {
 	kernels64 = append(kernels64, kernel[float64]{name: "generic", mr: genericMR, nr: genericNR, mc: 128, kc: 256, nc: 1024, fn: kernelGeneric[float64]})
 }
 
-// Kernel returns the name of the micro-kernel Sgemm and Dgemm use on this
-// CPU: "avx512", "avx2", "generic" (the portable Go kernel, off amd64 or
-// with -tags purego) or "gonum" (amd64 without AVX2: gonum's Sgemm and
-// Dgemm are called).
-func Kernel() string {
+// kernelName returns the name of the micro-kernel Sgemm and Dgemm use now:
+// "avx512", "avx2", "generic" (the portable Go kernel: off amd64, with -tags
+// purego, or on the generic path) or "gonum" (amd64 without AVX2: gonum's Sgemm
+// and Dgemm are called). The public view of the choice is Active.
+func kernelName() string {
 	if useGonum {
 		return "gonum"
 	}

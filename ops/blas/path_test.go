@@ -31,8 +31,8 @@ func TestSetPath(t *testing.T) {
 		if Active() != p {
 			t.Errorf("after SetPath(%v) Active() = %v", p, Active())
 		}
-		if k := Kernel(); k != want[p] && k != "gonum" {
-			t.Errorf("path %v: Kernel() = %q, want %q", p, k, want[p])
+		if k := kernelName(); k != want[p] && k != "gonum" {
+			t.Errorf("path %v: kernelName() = %q, want %q", p, k, want[p])
 		}
 		const n = 37
 		a, b, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
