@@ -70,3 +70,25 @@ func TestParsePath(t *testing.T) {
 		t.Error("ParsePath(sse) = nil error")
 	}
 }
+
+// GRADFLOW_SIMD picks the start-up path: a lower one is taken, an unknown or
+// unsupported one leaves the detected path.
+func TestEnvSIMD(t *testing.T) {
+	d, start := Detected(), Active()
+	t.Cleanup(func() {
+		startPath(d)
+		if err := SetPath(start); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, c := range []struct {
+		env  string
+		want Path
+	}{{"generic", PathGeneric}, {"GENERIC", PathGeneric}, {"sse9", d}, {"", d}, {"avx512", min(PathAVX512, d)}} {
+		t.Setenv(EnvSIMD, c.env)
+		startPath(d)
+		if Active() != c.want || Detected() != d {
+			t.Errorf("%s=%q: Active() = %v, Detected() = %v; want %v, %v", EnvSIMD, c.env, Active(), Detected(), c.want, d)
+		}
+	}
+}
