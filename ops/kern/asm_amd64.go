@@ -79,6 +79,18 @@ func gruCellAVX2(row, hp, hPrev, bih, bhh *float32, h, n int)
 func tanhBiasAVX2(x, bias *float32, n int)
 
 //go:noescape
+func maxPool2FwdAVX2S(x, y *float32, rows, wB, yB, nfull int)
+
+//go:noescape
+func maxPool2FwdAVX2D(x, y *float64, rows, wB, yB, nfull int)
+
+//go:noescape
+func maxPool2BwdAVX2S(x, y, dy, dx *float32, rows, wB, yB, nfull int)
+
+//go:noescape
+func maxPool2BwdAVX2D(x, y, dy, dx *float64, rows, wB, yB, nfull int)
+
+//go:noescape
 func maxPool2FwdAVX512S(x, y *float32, rows, wB, yB, nfull int, tail uint64)
 
 //go:noescape
@@ -269,15 +281,20 @@ func tanhBiasAsm[F Float](x, bias []F) int {
 	return 0
 }
 
-// maxPool2Asm runs MaxPool2x2 (dx nil) or MaxPool2x2Grad on AVX-512, one call per
+// maxPool2Asm runs MaxPool2x2 (dx nil) or MaxPool2x2Grad in assembly, one call per
 // run of evenly spaced row pairs: all the planes when h is even (their row pairs are
-// then evenly spaced across planes), else each plane. It reports false, doing
-// nothing, off the AVX512 path. The caller has checked the bounds.
-func maxPool2Asm[F Float](x, y, dy, dx []F, planes, h, w int) bool {
-	if !avx512() {
-		return false
-	}
+// then evenly spaced across planes), else each plane. It returns how many columns of
+// each output row it did: all of them on the AVX512 path (the last chunk under
+// masks), the whole chunks of 8 (float32) or 4 (float64) on the AVX2 path, none
+// elsewhere; the Go body does the rest. The caller has checked the bounds.
+func maxPool2Asm[F Float](x, y, dy, dx []F, planes, h, w int) int {
 	oh, ow := h/2, w/2
+	if onlyAVX2() {
+		return maxPool2AVX2(x, y, dy, dx, planes, h, w)
+	}
+	if !avx512() {
+		return 0
+	}
 	lanes, es := 16, 4
 	if !is32[F]() {
 		lanes, es = 8, 8
@@ -301,12 +318,49 @@ func maxPool2Asm[F Float](x, y, dy, dx []F, planes, h, w int) bool {
 		}
 		maxPool2BwdAVX512D(&xs[r0], &ys[o], &f64(dy)[o], &f64(dx)[r0], rows, w*es, ow*es, nfull, tail)
 	}
+	evenlySpaced(planes, h, call)
+	return ow
+}
+
+// evenlySpaced calls call once for all the planes when h is even, else once per plane.
+func evenlySpaced(planes, h int, call func(plane, nplanes int)) {
 	if h%2 == 0 {
 		call(0, planes)
-		return true
+		return
 	}
 	for plane := 0; plane < planes; plane++ {
 		call(plane, 1)
 	}
-	return true
+}
+
+// maxPool2AVX2 is maxPool2Asm's AVX2 path: whole chunks of each output row.
+func maxPool2AVX2[F Float](x, y, dy, dx []F, planes, h, w int) int {
+	oh, ow := h/2, w/2
+	lanes, es := 8, 4
+	if !is32[F]() {
+		lanes, es = 4, 8
+	}
+	nfull := ow / lanes
+	if nfull == 0 {
+		return 0
+	}
+	evenlySpaced(planes, h, func(plane, nplanes int) {
+		r0, o, rows := plane*h*w, plane*oh*ow, nplanes*oh
+		if is32[F]() {
+			xs, ys := f32(x), f32(y)
+			if dx == nil {
+				maxPool2FwdAVX2S(&xs[r0], &ys[o], rows, w*es, ow*es, nfull)
+				return
+			}
+			maxPool2BwdAVX2S(&xs[r0], &ys[o], &f32(dy)[o], &f32(dx)[r0], rows, w*es, ow*es, nfull)
+			return
+		}
+		xs, ys := f64(x), f64(y)
+		if dx == nil {
+			maxPool2FwdAVX2D(&xs[r0], &ys[o], rows, w*es, ow*es, nfull)
+			return
+		}
+		maxPool2BwdAVX2D(&xs[r0], &ys[o], &f64(dy)[o], &f64(dx)[r0], rows, w*es, ow*es, nfull)
+	})
+	return nfull * lanes
 }

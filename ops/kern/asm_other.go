@@ -15,4 +15,4 @@ func lstmCellAsm[F Float](row, cPrev, bias []F, H int) int                 { ret
 func lstmCellGradAsm[F Float](row, drow, cPrev, dh, dc, dg []F, H int) int { return 0 }
 func gruCellAsm[F Float](row, hp, hPrev, bih, bhh []F, H int) int          { return 0 }
 func tanhBiasAsm[F Float](x, bias []F) int                                 { return 0 }
-func maxPool2Asm[F Float](x, y, dy, dx []F, planes, h, w int) bool         { return false }
+func maxPool2Asm[F Float](x, y, dy, dx []F, planes, h, w int) int          { return 0 }

@@ -330,3 +330,40 @@ func TestCellsAVX2MatchAVX512(t *testing.T) {
 		}
 	}
 }
+
+// The AVX2 max pool is the AVX-512 one on whole chunks: the same bits, NaN payloads
+// and ±0 included, forward and backward.
+func TestMaxPool2x2AVX2MatchesAVX512(t *testing.T) {
+	if blas.Detected() < blas.PathAVX512 {
+		t.Skip("no AVX-512 to compare with")
+	}
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, dims := range [][3]int{{1, 2, 32}, {3, 6, 64}, {2, 5, 96}} {
+		planes, h, w := dims[0], dims[1], dims[2]
+		x := values(r, planes*h*w)
+		for i := range x {
+			if i%3 == 0 {
+				x[i] = float64(r.IntN(3)) * float64(1-2*r.IntN(2)) // ties, ±0
+			}
+		}
+		dy := values(r, planes*(h/2)*(w/2))
+		x32, dy32 := to32(x), to32(dy)
+		run := func() (y, dx []float64, y32, dx32 []float32) {
+			y, dx = make([]float64, len(dy)), make([]float64, len(x))
+			MaxPool2x2(x, y, planes, h, w)
+			MaxPool2x2Grad(x, y, dy, dx, planes, h, w)
+			y32, dx32 = make([]float32, len(dy)), make([]float32, len(x))
+			MaxPool2x2(x32, y32, planes, h, w)
+			MaxPool2x2Grad(x32, y32, dy32, dx32, planes, h, w)
+			return
+		}
+		var a, b [2][]float64
+		var a32, b32 [2][]float32
+		on(t, blas.PathAVX512, func() { a[0], a[1], a32[0], a32[1] = run() })
+		on(t, blas.PathAVX2, func() { b[0], b[1], b32[0], b32[1] = run() })
+		sameBits64(t, "MaxPool2x2 avx2 vs avx512", b[0], a[0])
+		sameBits64(t, "MaxPool2x2Grad avx2 vs avx512", b[1], a[1])
+		sameBits32(t, "MaxPool2x2 float32 avx2 vs avx512", b32[0], a32[0])
+		sameBits32(t, "MaxPool2x2Grad float32 avx2 vs avx512", b32[1], a32[1])
+	}
+}

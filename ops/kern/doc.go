@@ -17,7 +17,7 @@
 //	GELU32, GELUGrad32 erfcx polynomial        AVX-512 and AVX2 (float32; the same bits)
 //	ExpShifted32      math.Exp                 AVX-512 and AVX2 (float32)
 //	LSTMCell, LSTMCellGrad, GRUCell, TanhBias  math.Exp, math.Tanh  AVX-512 and AVX2 (float32; the same bits)
-//	MaxPool2x2, MaxPool2x2Grad  Go loops       AVX-512 (float32, float64)
+//	MaxPool2x2, MaxPool2x2Grad  Go loops       AVX-512 and AVX2 (float32, float64; the same bits)
 //
 // Where the assembly computes an exponential it is the one of
 // ops/kern/internal/poly, emitted by the generator; the Go bodies use math.Exp (or,
@@ -25,7 +25,7 @@
 // then nearly always agree bit for bit and otherwise differ by an ulp or two; the
 // element-wise kernels and Adam agree exactly (the tests check both).
 //
-// The AVX2 versions of the AVX-512 kernels (GELU, exponentials, cells) run on the
+// The AVX2 versions of the AVX-512 kernels (GELU, exponentials, cells, pool) run on the
 // AVX2 path only: on the AVX512 path short slices and tails keep the Go bodies, as
 // before they existed. On whole vectors they give the AVX-512 kernels' bits.
 //

@@ -11,9 +11,7 @@ func MaxPool2x2[F Float](x, y []F, planes, h, w int) {
 		return
 	}
 	_, _ = x[planes*h*w-1], y[planes*oh*ow-1]
-	if maxPool2Asm(x, y, nil, nil, planes, h, w) {
-		return
-	}
+	from := maxPool2Asm(x, y, nil, nil, planes, h, w) // the columns of each output row done
 	for plane := 0; plane < planes; plane++ {
 		xp := x[plane*h*w : (plane+1)*h*w]
 		yp := y[plane*oh*ow : (plane+1)*oh*ow]
@@ -21,7 +19,7 @@ func MaxPool2x2[F Float](x, y []F, planes, h, w int) {
 			r0 := xp[2*i*w : 2*i*w+2*ow]
 			r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
 			yr := yp[i*ow : (i+1)*ow]
-			for j := range yr {
+			for j := from; j < ow; j++ {
 				// The builtin max is branch-free and propagates NaN.
 				yr[j] = max(max(r0[2*j], r0[2*j+1]), max(r1[2*j], r1[2*j+1]))
 			}
@@ -41,9 +39,7 @@ func MaxPool2x2Grad[F Float](x, y, dy, dx []F, planes, h, w int) {
 		return
 	}
 	_, _, _, _ = x[planes*h*w-1], y[planes*oh*ow-1], dy[planes*oh*ow-1], dx[planes*h*w-1]
-	if maxPool2Asm(x, y, dy, dx, planes, h, w) {
-		return
-	}
+	from := maxPool2Asm(x, y, dy, dx, planes, h, w)
 	for plane := 0; plane < planes; plane++ {
 		xp := x[plane*h*w : (plane+1)*h*w]
 		yp := y[plane*oh*ow : (plane+1)*oh*ow]
@@ -54,7 +50,8 @@ func MaxPool2x2Grad[F Float](x, y, dy, dx []F, planes, h, w int) {
 			r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
 			yr := yp[i*ow : (i+1)*ow]
 			dyr := dyp[i*ow : (i+1)*ow]
-			for j, t := range yr {
+			for j := from; j < ow; j++ {
+				t := yr[j]
 				k := firstOf(r0[2*j], r0[2*j+1], r1[2*j], t)
 				dxp[(2*i+k>>1)*w+2*j+k&1] += dyr[j]
 			}

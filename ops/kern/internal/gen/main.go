@@ -1,6 +1,7 @@
 // Command gen writes the assembly of package kern (ops/kern/*_amd64.s): the AVX2
-// element-wise kernels (ReLU, its mask, Add, Adam) and the AVX-512 kernels (GELU, the
-// attention softmax exponentials, the recurrent cell gates, the 2x2 max pool). The
+// element-wise kernels (ReLU, its mask, Add, Adam), and the AVX-512 kernels (GELU,
+// the attention softmax exponentials, the recurrent cell gates, the 2x2 max pool)
+// with their AVX2+FMA versions. The
 // exponential, its constants and its polynomial, is written once (exp.go) and emitted
 // into every kernel that needs it. Run it with `go generate ./ops/kern`; TestGenerated
 // checks that the committed files are its output.
@@ -31,6 +32,11 @@ func files() map[string][]byte {
 		"gates_avx2_amd64.s": gatesAVX2,
 		"pool32_amd64.s":     func(b *bytes.Buffer) { pool(b, variants[0]) },
 		"pool64_amd64.s":     func(b *bytes.Buffer) { pool(b, variants[1]) },
+		"pool_avx2_amd64.s": func(b *bytes.Buffer) {
+			for _, v := range poolAVX2Variants {
+				poolAVX2(b, v)
+			}
+		},
 	} {
 		var b bytes.Buffer
 		b.WriteString(header)
