@@ -10,14 +10,14 @@
 // or after blas.SetPath(blas.PathGeneric). The Go body is also the reference the
 // assembly is tested against.
 //
-//	kernel            Go body                  assembly
-//	ReLU, ReLUGrad    bit operations           AVX2 (float32, float64)
-//	Add               a loop                   AVX2 (float32, float64)
-//	Adam              the update loop          AVX2 (float32, float64), bit-identical
-//	GELU32, GELUGrad32 erfcx polynomial        AVX-512 and AVX2 (float32; the same bits)
-//	ExpShifted32      math.Exp                 AVX-512 and AVX2 (float32)
-//	LSTMCell, LSTMCellGrad, GRUCell, TanhBias  math.Exp, math.Tanh  AVX-512 and AVX2 (float32; the same bits)
-//	MaxPool2x2, MaxPool2x2Grad  Go loops       AVX-512 and AVX2 (float32, float64; the same bits)
+//   - ReLU, ReLUGrad, Add: bit operations and loops; AVX2 (float32, float64), exactly
+//     the Go bodies' bits.
+//   - Adam: the update loop; AVX2 (float32, float64), the Go body's bits.
+//   - GELU32, GELUGrad32: an erfcx polynomial; AVX-512 and AVX2 (float32).
+//   - ExpShifted32, the softmax exponentials: math.Exp; AVX-512 and AVX2 (float32).
+//   - LSTMCell, LSTMCellGrad, GRUCell, TanhBias: math.Exp and math.Tanh; AVX-512 and
+//     AVX2 (float32; float64 runs the Go body).
+//   - MaxPool2x2, MaxPool2x2Grad: Go loops; AVX-512 and AVX2 (float32, float64).
 //
 // Where the assembly computes an exponential it is the one of
 // ops/kern/internal/poly, emitted by the generator; the Go bodies use math.Exp (or,
