@@ -98,7 +98,7 @@ var linearDef = &Def[linearParams]{
 	Backward: func(p linearParams, in []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		if p.ReLU {
 			var err error
-			if dy, err = apply("ReLUGrad", reluGradOp{out: new(outBuf)}, y, dy); err != nil {
+			if dy, err = reluGradDef.Apply(struct{}{}, y, dy); err != nil {
 				return nil, err
 			}
 		}

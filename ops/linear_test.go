@@ -2,13 +2,15 @@ package ops
 
 import (
 	"fmt"
-	"github.com/gradflow/gradflow/ops/blas"
 	"math"
 	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/ops/blas"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // linearFn builds Linear or LinearReLU; b may be nil.
@@ -366,14 +368,14 @@ func TestLinearRerun(t *testing.T) {
 	}
 }
 
-// TestAddTo: the bias pass and the column sums add with AVX2 or in Go, bit for bit the
+// TestAddTo: the bias pass (kern.Add) and the column sums add with AVX2 or in Go, bit for bit the
 // scalar loop's additions.
 func TestAddTo(t *testing.T) {
 	kernelPaths(t, func(t *testing.T) {
 		for _, n := range []int{1, 3, 4, 7, 8, 9, 31, 32, 33, 100} {
 			a, b := uniform(uint64(n), n, -1e3, 1e3), uniform(uint64(n)+1, n, -1, 1)
 			d64 := append([]float64(nil), a...)
-			addTo(d64, b)
+			kern.Add(d64, b)
 			d32, s32 := make([]float32, n), make([]float32, n)
 			for i := range a {
 				d32[i], s32[i] = float32(a[i]), float32(b[i])
@@ -382,7 +384,7 @@ func TestAddTo(t *testing.T) {
 			for i := range want32 {
 				want32[i] = d32[i] + s32[i]
 			}
-			addTo(d32, s32)
+			kern.Add(d32, s32)
 			for i := range a {
 				if d64[i] != a[i]+b[i] || d32[i] != want32[i] {
 					t.Fatalf("n %d element %d: %g, %g; want %g, %g", n, i, d64[i], d32[i], a[i]+b[i], want32[i])

@@ -23,12 +23,14 @@
 // transposes and masked copies where available. Edge tiles are computed
 // whole into a scratch tile and the valid part is merged into C.
 //
-// Micro-kernels, chosen at start-up from CPUID (see Kernel):
+// Micro-kernels, chosen by the active Path (see Path, Active, SetPath and
+// GRADFLOW_SIMD; detected at start-up from CPUID):
 //
 //	avx512   AVX-512F: 14x32 float32, 14x16 float64 (28 zmm accumulators);
 //	         28x16 and 28x8 when n <= 16 (float32) or n <= 8 (float64)
 //	avx2     AVX2 and FMA: 6x16 float32, 6x8 float64 (12 ymm accumulators)
-//	generic  portable Go, 4x4: off amd64, and with -tags purego
+//	generic  portable Go, 4x4: off amd64, with -tags purego, and on the
+//	         generic path
 //	gonum    amd64 without AVX2: Sgemm and Dgemm call gonum's, whose SSE2
 //	         assembly is faster there than the portable kernel
 //
