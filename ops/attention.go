@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gradflow/gradflow/ops/kern"
+
 	"math"
 	"math/rand/v2"
 
@@ -302,15 +304,14 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 	m := float64(maxv) * scale
 	var sum float64
 	if mask == nil {
-		if v32, ok := any(vis).([]float32); ok && attnAsm && n >= 8 {
-			k := n &^ 7
-			sum = softmaxExpAVX512(&v32[0], k, scale, m)
-			vis = vis[k:] // the rest below; the normalisation covers all of row[:n]
-		}
-		for j, v := range vis {
-			e := math.Exp(float64(v)*scale - m)
-			vis[j] = F(e)
-			sum += e
+		if v32, ok := any(vis).([]float32); ok {
+			sum = kern.ExpShifted32(v32, scale, m) // SIMD where the CPU has it, the tail in Go
+		} else {
+			for j, v := range vis {
+				e := math.Exp(float64(v)*scale - m)
+				vis[j] = F(e)
+				sum += e
+			}
 		}
 	} else {
 		for j, v := range vis {

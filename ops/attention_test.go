@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gradflow/gradflow/ops/blas"
+
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -144,14 +146,13 @@ func TestAttentionAllMasked(t *testing.T) {
 	}
 }
 
-// TestSoftmaxRowKernels checks the AVX-512 exponentials of the attention softmax
-// against the Go loop on rows of every length up to 40 (full and partial blocks of
-// eight), causal or not: within two float32 ulps, each row summing to 1, and NaN kept.
+// TestSoftmaxRowKernels checks the attention softmax on each kernel path this CPU has
+// (ops/kern's SIMD exponentials) against the Go bodies, on rows of every length up to
+// 40 (full and partial blocks of eight), causal or not: within two float32 ulps, each
+// row summing to 1, and NaN kept.
 func TestSoftmaxRowKernels(t *testing.T) {
-	if !attnAsm {
-		t.Skip("no AVX-512")
-	}
-	defer func() { attnAsm = true }()
+	was := blas.Active()
+	defer blas.SetPath(was)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for n := 1; n <= 40; n++ {
 		for _, causal := range []bool{false, true} {
@@ -160,27 +161,32 @@ func TestSoftmaxRowKernels(t *testing.T) {
 				raw[j] = float32(rng.NormFloat64() * 8)
 			}
 			r := rng.IntN(n)
-			run := func(asm bool) []float32 {
-				attnAsm = asm
+			run := func(p blas.Path) []float32 {
+				if err := blas.SetPath(p); err != nil {
+					t.Fatal(err)
+				}
 				row := append([]float32(nil), raw...)
 				softmaxRow(row, r, 0.25, causal, nil)
 				return row
 			}
-			got, want := run(true), run(false)
-			var sum float64
-			for j := range want {
-				d := math.Abs(float64(got[j] - want[j]))
-				if d > 2*ulp32(want[j]) {
-					t.Fatalf("n %d causal %t: weight %d = %g, Go loop %g", n, causal, j, got[j], want[j])
+			want := run(blas.PathGeneric)
+			for p := blas.Detected(); p > blas.PathGeneric; p-- {
+				got := run(p)
+				var sum float64
+				for j := range want {
+					d := math.Abs(float64(got[j] - want[j]))
+					if d > 2*ulp32(want[j]) {
+						t.Fatalf("%v n %d causal %t: weight %d = %g, Go body %g", p, n, causal, j, got[j], want[j])
+					}
+					sum += float64(got[j])
 				}
-				sum += float64(got[j])
-			}
-			if math.Abs(sum-1) > 1e-6 {
-				t.Errorf("n %d causal %t: weights sum to %v", n, causal, sum)
+				if math.Abs(sum-1) > 1e-6 {
+					t.Errorf("%v n %d causal %t: weights sum to %v", p, n, causal, sum)
+				}
 			}
 		}
 	}
-	attnAsm = true
+	blas.SetPath(was)
 	row := []float32{1, 2, float32(math.NaN()), 4, 5, 6, 7, 8, 9}
 	softmaxRow(row, 0, 1, false, nil)
 	for j, w := range row {

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gradflow/gradflow/ops/kern"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -15,7 +17,7 @@ import (
 // needs, and h_t (H).
 
 // gruWidth is the width of a GRU workspace row in units of H.
-const gruWidth = 5
+const gruWidth = kern.GRUWidth
 
 // gruSeqDef maps x (B, T, In), W_ih (3H, In), W_hh (3H, H), h0 (B, H) and, with Bias,
 // b_ih and b_hh (3H each) to the workspace (B, T, 5H). The biases stay apart: b_hn is
@@ -155,7 +157,7 @@ func gruForward[F float](d lstmDims, in [][]F, ws []F) {
 				if t > 0 {
 					hPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
 				}
-				gruCell(ws[r*W:(r+1)*W], hp[b*G:(b+1)*G], hPrev, bih, bhh, H)
+				kern.GRUCell(ws[r*W:(r+1)*W], hp[b*G:(b+1)*G], hPrev, bih, bhh, H)
 			}
 		})
 	}

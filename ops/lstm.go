@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gradflow/gradflow/ops/kern"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -47,7 +49,7 @@ type lstmGradParams struct {
 type lstmDims struct{ B, T, In, H int }
 
 // lstmWidth is the width of a workspace row in units of H.
-const lstmWidth = 7
+const lstmWidth = kern.LSTMWidth
 
 // lstmSeqDef maps x (B, T, In), W_ih (4H, In), W_hh (4H, H), h0 (B, H), c0 (B, H) and,
 // with Bias, b (4H) to the workspace (B, T, 7H).
@@ -190,7 +192,7 @@ func lstmForward[F float](d lstmDims, in [][]F, ws []F) {
 				if t > 0 {
 					cPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
 				}
-				lstmCell(row, cPrev, bias, H)
+				kern.LSTMCell(row, cPrev, bias, H)
 			}
 		})
 	}
@@ -227,7 +229,7 @@ func lstmBackward[F float](d lstmDims, p lstmGradParams, in [][]F, out []F) {
 				if t > 0 {
 					cPrev = ws[(r-1)*W+4*H : (r-1)*W+5*H]
 				}
-				lstmCellGrad(ws[r*W:(r+1)*W], drows.row(b, t), cPrev, dh[b*H:(b+1)*H], dc[b*H:(b+1)*H], dG[r*G:(r+1)*G], H)
+				kern.LSTMCellGrad(ws[r*W:(r+1)*W], drows.row(b, t), cPrev, dh[b*H:(b+1)*H], dc[b*H:(b+1)*H], dG[r*G:(r+1)*G], H)
 			}
 		})
 	}

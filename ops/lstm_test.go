@@ -74,11 +74,9 @@ func TestLSTMSequenceShapes(t *testing.T) {
 
 // TestLSTMSlotGrad checks that the backward given one slot's gradient (the layer reads
 // only h, or only the last h or c) equals, bit for bit, the backward given the dense
-// workspace gradient that holds that slot's gradient and zeros, on the AVX-512 and Go
-// kernels, for a hidden size with a tail.
+// workspace gradient that holds that slot's gradient and zeros, on every kernel path
+// this CPU has and the Go bodies, for a hidden size with a tail.
 func TestLSTMSlotGrad(t *testing.T) {
-	hasAsm := gateAsm
-	defer func() { gateAsm = hasAsm }()
 	d := lstmDims{B: 9, T: 4, In: 3, H: 11}
 	W := lstmWidth * d.H
 	x := randTensor(tensor.Float32, 1, d.B, d.T, d.In).Float32s()
@@ -88,11 +86,10 @@ func TestLSTMSlotGrad(t *testing.T) {
 	c0 := randTensor(tensor.Float32, 5, d.B, d.H).Float32s()
 	b := randTensor(tensor.Float32, 6, 4*d.H).Float32s()
 	ws := make([]float32, d.B*d.T*W)
-	lstmForward(d, [][]float32{x, wih, whh, h0, c0, b}, ws)
-	for _, asm := range []bool{false, true} {
-		gateAsm = asm && hasAsm
+	forEachPath(t, func(t *testing.T) {
+		lstmForward(d, [][]float32{x, wih, whh, h0, c0, b}, ws)
 		for _, slot := range []slotParams{{Offset: 5 * d.H, Size: d.H}, {Offset: 5 * d.H, Size: d.H, Last: true}, {Offset: 4 * d.H, Size: d.H, Last: true}} {
-			t.Run(fmt.Sprintf("asm=%t/%+v", gateAsm, slot), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%+v", slot), func(t *testing.T) {
 				steps := d.T
 				if slot.Last {
 					steps = 1
@@ -111,5 +108,5 @@ func TestLSTMSlotGrad(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // MaxPool2D returns the maximum of each o.Kernel window of x, an (N, C, H, W) tensor,
@@ -78,14 +80,11 @@ var maxPoolGradDef = &Def[maxPoolParams]{
 	},
 	Forward: func(p maxPoolParams, in []*tensor.Dense, dx *tensor.Dense) error {
 		x, y, dy := in[0], in[1], in[2]
-		// The kernels add into dx, except the assembly 2x2 one, which assigns every
-		// element when no row or column is left out of the windows.
-		if s := x.Shape(); !(pool2Asm && p.is2x2() && s[2]%2 == 0 && s[3]%2 == 0) {
-			if x.Dtype() == tensor.Float32 {
-				clear(dx.Float32s())
-			} else {
-				clear(dx.Float64s())
-			}
+		// The kernels add into dx.
+		if x.Dtype() == tensor.Float32 {
+			clear(dx.Float32s())
+		} else {
+			clear(dx.Float64s())
 		}
 		if x.Dtype() == tensor.Float32 {
 			maxPool(p, x.Shape(), x.Float32s(), y.Float32s(), dy.Float32s(), dx.Float32s())
@@ -201,127 +200,23 @@ func maxPoolGeneral[T float](p maxPoolParams, s tensor.Shape, x, y, dy, dx []T) 
 }
 
 // maxPool2x2 is maxPool for the most common pooling, 2x2 windows at stride 2 without
-// padding, where no window is clipped: four loads per output instead of the general
-// loops, and no branch on the data. Its results are the general path's: NaN
-// propagates, and the gradient goes to the first maximum (TestMaxPool2x2MatchesGeneral).
+// padding, where no window is clipped: ops/kern's MaxPool2x2 kernels (four loads per
+// output instead of the general loops, no branch on the data; AVX2 or AVX-512 where
+// the CPU has them). Its results are the general path's: NaN propagates, and the
+// gradient goes to the first maximum (TestMaxPool2x2MatchesGeneral). dx holds zeros.
 // Each worker takes a contiguous range of planes, so that two cores never write the
 // same cache line of small planes (LeNet's second pooling has 4x4 outputs, one line).
 func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 	h, w := s[2], s[3]
 	oh, ow := h/2, w/2
-	if pool2Asm {
-		maxPool2x2Asm(s, x, y, dy, dx)
-		return
-	}
 	forRanges(s[0]*s[1], func(p0, p1 int) {
-		for plane := p0; plane < p1; plane++ {
-			xp := x[plane*h*w : (plane+1)*h*w]
-			yp := y[plane*oh*ow : (plane+1)*oh*ow]
-			if dx == nil {
-				for i := 0; i < oh; i++ {
-					r0 := xp[2*i*w : 2*i*w+2*ow]
-					r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
-					yr := yp[i*ow : (i+1)*ow]
-					for j := range yr {
-						// The builtin max is branch-free and propagates NaN.
-						yr[j] = max(max(r0[2*j], r0[2*j+1]), max(r1[2*j], r1[2*j+1]))
-					}
-				}
-				continue
-			}
-			dyp := dy[plane*oh*ow : (plane+1)*oh*ow]
-			dxp := dx[plane*h*w : (plane+1)*h*w]
-			for i := 0; i < oh; i++ {
-				r0 := xp[2*i*w : 2*i*w+2*ow]
-				r1 := xp[(2*i+1)*w : (2*i+1)*w+2*ow]
-				yr := yp[i*ow : (i+1)*ow]
-				dyr := dyp[i*ow : (i+1)*ow]
-				for j, t := range yr {
-					k := firstOf(r0[2*j], r0[2*j+1], r1[2*j], t)
-					dxp[(2*i+k>>1)*w+2*j+k&1] += dyr[j]
-				}
-			}
-		}
-	})
-}
-
-// pool2Asm is set where maxPool2x2Asm's AVX-512 kernels run.
-var pool2Asm bool
-
-// maxPool2x2Asm is maxPool2x2 with AVX-512 kernels, one call per pair of input rows:
-// 16 (float32) or 8 (float64) outputs a step, the last few under masks. The backward
-// assigns the four gradients of each window (its window's maximum gets dy, the others
-// 0) rather than adding: windows do not overlap, and dx is cleared before (for the
-// rows and columns of an odd size that no window covers).
-func maxPool2x2Asm[T float](s tensor.Shape, x, y, dy, dx []T) {
-	h, w := s[2], s[3]
-	oh, ow := h/2, w/2
-	var zero T
-	lanes := 16
-	if _, ok := any(zero).(float64); ok {
-		lanes = 8
-	}
-	nfull, rem := ow/lanes, ow%lanes
-	var tail uint64
-	if rem > 0 {
-		m0 := laneBits(min(2*rem, lanes))
-		m1 := laneBits(2*rem - lanes)
-		tail = m0 | m1<<16 | laneBits(rem)<<32
-	}
-	if oh == 0 || ow == 0 || s[0]*s[1] == 0 {
-		return
-	}
-	// The last element each call reads or writes, checked here for the assembly.
-	_ = x[(s[0]*s[1]-1)*h*w+(2*oh-1)*w+2*ow-1]
-	_ = y[s[0]*s[1]*oh*ow-1]
-	if dx != nil {
-		_ = dy[len(y)-1]
-		_ = dx[len(x)-1]
-	}
-	// One call per worker when the planes have an even height (their row pairs are
-	// then evenly spaced across planes), else one per plane.
-	es := 4
-	if lanes == 8 {
-		es = 8
-	}
-	call := func(plane, nplanes int) {
-		r0, o, rows := plane*h*w, plane*oh*ow, nplanes*oh
-		switch xs := any(x).(type) {
-		case []float32:
-			ys := any(y).([]float32)
-			if dx == nil {
-				maxPool2FwdS(&xs[r0], &ys[o], rows, w*es, ow*es, nfull, tail)
-				return
-			}
-			dys, dxs := any(dy).([]float32), any(dx).([]float32)
-			maxPool2BwdS(&xs[r0], &ys[o], &dys[o], &dxs[r0], rows, w*es, ow*es, nfull, tail)
-		case []float64:
-			ys := any(y).([]float64)
-			if dx == nil {
-				maxPool2FwdD(&xs[r0], &ys[o], rows, w*es, ow*es, nfull, tail)
-				return
-			}
-			dys, dxs := any(dy).([]float64), any(dx).([]float64)
-			maxPool2BwdD(&xs[r0], &ys[o], &dys[o], &dxs[r0], rows, w*es, ow*es, nfull, tail)
-		}
-	}
-	forRanges(s[0]*s[1], func(p0, p1 int) {
-		if h%2 == 0 {
-			call(p0, p1-p0)
+		xs, ys := x[p0*h*w:p1*h*w], y[p0*oh*ow:p1*oh*ow]
+		if dx == nil {
+			kern.MaxPool2x2(xs, ys, p1-p0, h, w)
 			return
 		}
-		for plane := p0; plane < p1; plane++ {
-			call(plane, 1)
-		}
+		kern.MaxPool2x2Grad(xs, ys, dy[p0*oh*ow:p1*oh*ow], dx[p0*h*w:p1*h*w], p1-p0, h, w)
 	})
-}
-
-// laneBits has the low n bits set (none for n <= 0).
-func laneBits(n int) uint64 {
-	if n <= 0 {
-		return 0
-	}
-	return 1<<n - 1
 }
 
 // firstOf returns the index of the first of a, b, c equal to t, and 3 (the window's

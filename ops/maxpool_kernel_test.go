@@ -10,15 +10,13 @@ import (
 
 // The 2x2 stride-2 fast path must give the general path's outputs and gradients bit for
 // bit, with ties (the first maximum gets the gradient), NaN windows and odd sizes.
-// Both versions of the fast path run: the AVX-512 one (where the CPU has it) and Go's.
+// Every version of the fast path runs: each kernel path the CPU has (AVX-512, AVX2)
+// and the Go body.
 func TestMaxPool2x2MatchesGeneral(t *testing.T) {
-	defer func(a bool) { pool2Asm = a }(pool2Asm)
-	for _, asm := range []bool{pool2Asm, false} {
-		pool2Asm = asm
-		name := map[bool]string{true: "asm", false: "go"}[asm]
-		t.Run(name+"/float32", func(t *testing.T) { checkMaxPool2x2[float32](t) })
-		t.Run(name+"/float64", func(t *testing.T) { checkMaxPool2x2[float64](t) })
-	}
+	forEachPath(t, func(t *testing.T) {
+		t.Run("float32", func(t *testing.T) { checkMaxPool2x2[float32](t) })
+		t.Run("float64", func(t *testing.T) { checkMaxPool2x2[float64](t) })
+	})
 }
 
 func checkMaxPool2x2[T float](t *testing.T) {

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"github.com/gradflow/gradflow/ops/kern"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -138,7 +140,7 @@ func rnnForward[F float](d lstmDims, in [][]F, hs []F) {
 		rnnGemm(false, true, B, H, H, hPrev, ldh, whh, H, 1, hs[t*H:], T*H)
 		parallelRows(B, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				tanhBias(hs[(b*T+t)*H:][:H], bias)
+				kern.TanhBias(hs[(b*T+t)*H:][:H], bias)
 			}
 		})
 	}

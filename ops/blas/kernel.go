@@ -122,8 +122,3 @@ func store4[T float](c []T, alpha, beta T, x0, x1, x2, x3 T) {
 	c[3] = alpha*x3 + beta*c[3]
 }
 
-// AVX512 reports whether the active path (Active) is PathAVX512.
-//
-// Deprecated: compare Active() with PathAVX512; kept only until nn's kernels move
-// to ops/kern (nn is its last caller).
-func AVX512() bool { return Active() >= PathAVX512 }
