@@ -121,4 +121,3 @@ func store4[T float](c []T, alpha, beta T, x0, x1, x2, x3 T) {
 	c[2] = alpha*x2 + beta*c[2]
 	c[3] = alpha*x3 + beta*c[3]
 }
-
