@@ -92,6 +92,11 @@ type CheckpointState interface {
 // learning rate and the schedule's position, the epoch and step, the shuffling
 // generator's state, the state of callbacks that have one, and the configuration.
 func (t *Trainer) SaveCheckpoint(path string) error {
+	done, err := t.guard.enter("SaveCheckpoint")
+	if err != nil {
+		return err
+	}
+	defer done()
 	tensors := map[string]*tensor.Dense{}
 	for _, p := range t.params {
 		if strings.HasPrefix(p.Name(), graph.OptimizerPrefix) {
@@ -109,7 +114,6 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 			}
 		}
 	}
-	var err error
 	if st.RNG, err = t.pcg.MarshalBinary(); err != nil {
 		return errors.Wrap(err, "train: SaveCheckpoint: generator state")
 	}
@@ -151,6 +155,11 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 // To fine-tune from a checkpoint's weights without its training state, use
 // graph.LoadParams with graph.Partial or graph.Select.
 func (t *Trainer) LoadCheckpoint(path string) error {
+	done, err := t.guard.enter("LoadCheckpoint")
+	if err != nil {
+		return err
+	}
+	defer done()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return errors.Wrap(err, "train: LoadCheckpoint")
