@@ -180,11 +180,11 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		return errors.Errorf("no %q metadata: not a gradflow checkpoint (graph.LoadParams reads weights alone)", metaTrainer)
 	}
 	var st trainerState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		return errors.Wrap(err, "bad trainer metadata")
+	if err := decodeStrict([]byte(raw), &st); err != nil {
+		return errors.Wrapf(err, "bad %q metadata", metaTrainer)
 	}
-	if st.Version != 1 {
-		return errors.Errorf("checkpoint version %d, want 1", st.Version)
+	if err := st.check(); err != nil {
+		return errors.Wrapf(err, "bad %q metadata", metaTrainer)
 	}
 	if err := graph.CheckParams(t.params, tensors); err != nil {
 		return err
@@ -247,6 +247,11 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 			cbStates[i] = raw
 		}
 	}
+	// The callbacks first, as only they can still fail: on a failure, those already
+	// restored get their previous state back.
+	if err := t.restoreCallbacks(cbStates); err != nil {
+		return err
+	}
 	// Everything checked: commit.
 	if err := graph.SetParams(t.params, tensors); err != nil {
 		return err // unreachable: CheckParams passed
@@ -257,10 +262,28 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
 	t.opt.SetLR(st.LR)
 	*t.pcg = *pcg
-	for i, raw := range cbStates {
-		if err := t.cfg.Callbacks[i].(CheckpointState).LoadState(raw); err != nil {
-			return errors.Wrapf(err, "callback %d", i)
+	return nil
+}
+
+// restoreCallbacks loads the saved states into the callbacks at their indices, all
+// or none.
+func (t *Trainer) restoreCallbacks(states map[int]json.RawMessage) error {
+	var done []int
+	backup := map[int]json.RawMessage{}
+	for _, i := range slices.Sorted(maps.Keys(states)) {
+		cs := t.cfg.Callbacks[i].(CheckpointState)
+		old, err := cs.SaveState()
+		if err == nil {
+			backup[i] = old
+			err = cs.LoadState(states[i])
 		}
+		if err != nil {
+			for _, j := range done {
+				t.cfg.Callbacks[j].(CheckpointState).LoadState(backup[j])
+			}
+			return errors.Wrapf(err, "callback %d (%T)", i, t.cfg.Callbacks[i])
+		}
+		done = append(done, i)
 	}
 	return nil
 }
@@ -282,8 +305,8 @@ func (r *ReduceLROnPlateau) SaveState() (json.RawMessage, error) {
 // LoadState restores the plateau's counters (CheckpointState).
 func (r *ReduceLROnPlateau) LoadState(raw json.RawMessage) error {
 	var s optim.PlateauState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return err
+	if err := decodeStrict(raw, &s); err != nil {
+		return errors.Wrap(err, "train: ReduceLROnPlateau: state")
 	}
 	r.Plateau.SetState(s)
 	return nil
@@ -306,8 +329,8 @@ func (e *EarlyStopping) SaveState() (json.RawMessage, error) {
 // LoadState restores the state saved by SaveState (CheckpointState).
 func (e *EarlyStopping) LoadState(raw json.RawMessage) error {
 	var s earlyState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return err
+	if err := decodeStrict(raw, &s); err != nil {
+		return errors.Wrap(err, "train: EarlyStopping: state")
 	}
 	m, err := newMonitor(e.Monitor, e.Mode)
 	if err != nil {
