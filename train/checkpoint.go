@@ -97,10 +97,22 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		return err
 	}
 	defer done()
+	tensors, meta, err := t.checkpoint()
+	if err != nil {
+		return err
+	}
+	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
+		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
+	}
+	return nil
+}
+
+// checkpoint returns the tensors and metadata of a checkpoint of the trainer.
+func (t *Trainer) checkpoint() (map[string]*tensor.Dense, map[string]string, error) {
 	tensors := map[string]*tensor.Dense{}
 	for _, p := range t.params {
 		if strings.HasPrefix(p.Name(), graph.OptimizerPrefix) {
-			return errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
+			return nil, nil, errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
 		}
 		tensors[p.Name()] = p.Value()
 	}
@@ -114,8 +126,9 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 			}
 		}
 	}
+	var err error
 	if st.RNG, err = t.pcg.MarshalBinary(); err != nil {
-		return errors.Wrap(err, "train: SaveCheckpoint: generator state")
+		return nil, nil, errors.Wrap(err, "train: SaveCheckpoint: generator state")
 	}
 	for i, cb := range t.cfg.Callbacks {
 		cs, ok := cb.(CheckpointState)
@@ -124,7 +137,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		}
 		raw, err := cs.SaveState()
 		if err != nil {
-			return errors.Wrapf(err, "train: SaveCheckpoint: callback %d (%T)", i, cb)
+			return nil, nil, errors.Wrapf(err, "train: SaveCheckpoint: callback %d (%T)", i, cb)
 		}
 		if st.Callbacks == nil {
 			st.Callbacks = map[string]json.RawMessage{}
@@ -133,13 +146,10 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}
 	js, err := json.Marshal(st)
 	if err != nil {
-		return errors.Wrap(err, "train: SaveCheckpoint")
+		return nil, nil, errors.Wrap(err, "train: SaveCheckpoint")
 	}
 	meta := map[string]string{metaFormat: metaFormatName, metaKind: "checkpoint", metaTrainer: string(js)}
-	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
-		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
-	}
-	return nil
+	return tensors, meta, nil
 }
 
 func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb) }
@@ -221,12 +231,19 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		if err := probe.(optim.Stateful).SetState(state); err != nil {
 			return errors.Wrap(err, "optimizer state does not fit this optimizer")
 		}
-		for name, ps := range state {
-			if p := paramByName(t.params, name); p != nil {
-				for slot, d := range ps.Slots {
-					if !slices.Equal(p.Shape(), []int(d.Shape())) && !(len(p.Shape()) == 0 && d.Size() == 1) {
-						return errors.Errorf("optimizer buffer %q of %q has shape %v, param has %v", slot, name, d.Shape(), p.Shape())
-					}
+		for _, name := range slices.Sorted(maps.Keys(state)) {
+			p := paramByName(t.params, name)
+			if p == nil {
+				return errors.Errorf("optimizer state of %q: the model has no such param", name)
+			}
+			ps := state[name]
+			for _, slot := range slices.Sorted(maps.Keys(ps.Slots)) {
+				d := ps.Slots[slot]
+				if !slices.Equal(p.Shape(), []int(d.Shape())) && !(len(p.Shape()) == 0 && d.Size() == 1) {
+					return errors.Errorf("optimizer buffer %q of %q has shape %v, param has %v", slot, name, d.Shape(), p.Shape())
+				}
+				if d.Dtype() != p.DType() {
+					return errors.Errorf("optimizer buffer %q of %q has dtype %v, param has %v", slot, name, d.Dtype(), p.DType())
 				}
 			}
 		}
@@ -238,13 +255,24 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	if err := pcg.UnmarshalBinary(st.RNG); err != nil {
 		return errors.Wrap(err, "generator state")
 	}
+	// A saved state must belong to a callback of this trainer (same position and
+	// type); a callback without a saved state keeps its own (one added on resume).
 	cbStates := map[int]json.RawMessage{}
+	var keys []string
 	for i, cb := range t.cfg.Callbacks {
 		if _, ok := cb.(CheckpointState); !ok {
 			continue
 		}
+		keys = append(keys, callbackKey(i, cb))
 		if raw, ok := st.Callbacks[callbackKey(i, cb)]; ok {
 			cbStates[i] = raw
+		}
+	}
+	if len(cbStates) != len(st.Callbacks) {
+		for _, k := range slices.Sorted(maps.Keys(st.Callbacks)) {
+			if !slices.Contains(keys, k) {
+				return errors.Errorf("callback state %q matches no callback of this trainer (position:type %q)", k, keys)
+			}
 		}
 	}
 	// The callbacks first, as only they can still fail: on a failure, those already
@@ -323,7 +351,11 @@ type earlyState struct {
 // SaveState saves the best value and the patience counter (CheckpointState). The
 // best weights kept for RestoreBest are not saved.
 func (e *EarlyStopping) SaveState() (json.RawMessage, error) {
-	return json.Marshal(earlyState{Best: e.mon.best, Seen: e.mon.seen, Wait: e.wait, BestEpoch: e.BestEpoch, Monitor: e.mon.name})
+	m, err := newMonitor(e.Monitor, e.Mode)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(earlyState{Best: e.mon.best, Seen: e.mon.seen, Wait: e.wait, BestEpoch: e.BestEpoch, Monitor: m.name})
 }
 
 // LoadState restores the state saved by SaveState (CheckpointState).
@@ -335,6 +367,12 @@ func (e *EarlyStopping) LoadState(raw json.RawMessage) error {
 	m, err := newMonitor(e.Monitor, e.Mode)
 	if err != nil {
 		return err
+	}
+	if s.Monitor != m.name {
+		return errors.Errorf("train: EarlyStopping: the state is of %q, this callback monitors %q", s.Monitor, m.name)
+	}
+	if s.Wait < 0 || s.BestEpoch < 0 {
+		return errors.Errorf("train: EarlyStopping: state wait %d, best_epoch %d: want >= 0", s.Wait, s.BestEpoch)
 	}
 	m.best, m.seen = s.Best, s.Seen
 	e.mon, e.wait, e.BestEpoch = m, s.Wait, s.BestEpoch

@@ -91,6 +91,12 @@ func TestCheckpointStrictMetadata(t *testing.T) {
 				st["callbacks"].(map[string]any)[k] = v
 			}
 		}, `EarlyStopping: state: field "wait" is missing`},
+		{"callback-key", func(st map[string]any) {
+			st["callbacks"] = map[string]any{"0:*train.Ea|lyStopping": st["callbacks"].(map[string]any)["0:*train.EarlyStopping"]}
+		}, `callback state "0:*train.Ea|lyStopping" matches no callback of this trainer`},
+		{"early-stopping-monitor", func(st map[string]any) {
+			st["callbacks"].(map[string]any)["0:*train.EarlyStopping"].(map[string]any)["monitor"] = "val_loss"
+		}, `the state is of "val_loss", this callback monitors "loss"`},
 	}
 	path := filepath.Join(t.TempDir(), "c.safetensors")
 	for _, c := range cases {
