@@ -156,7 +156,10 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 
 // LoadCheckpoint restores a checkpoint written by SaveCheckpoint into this Trainer,
 // whose model must have exactly the checkpoint's params (names, shapes): all
-// problems are reported at once, and nothing is changed unless everything fits. Fit
+// problems are reported at once, and nothing is changed unless everything fits. The
+// file's checksums (graph.ChecksumKey) are verified and its trainer metadata is
+// decoded strictly (every field required, no unknown one), so a corrupt or
+// hand-edited checkpoint is an error, never a different state. Fit
 // then goes on from the saved epoch and step: with the same data and configuration,
 // the result is bit for bit that of an uninterrupted run. (A model with dropout draws
 // its masks from a generator that is not saved, so its run is reproducible but not
