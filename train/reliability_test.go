@@ -248,3 +248,21 @@ func TestConcurrentUse(t *testing.T) {
 	_, err = tr.Fit(context.Background(), set, nil)
 	wantErr(t, err, "Fit called from within Fit")
 }
+
+// TestCallbacksSeeSourcesAsGiven checks that Fit's checking of its sources does not
+// change what callbacks see in Status.
+func TestCallbacksSeeSourcesAsGiven(t *testing.T) {
+	set, val := blobs(t, 30, graph.Float64), blobs(t, 9, graph.Float64)
+	var sawTrain, sawVal bool
+	cb := train.CallbackFuncs{TrainBegin: func(s *train.Status) error {
+		sawTrain, sawVal = s.TrainSet == data.Source(set), s.ValSet == data.Source(val)
+		return nil
+	}}
+	_, tr := blobTrainer(t, graph.Float64, 1, train.Config{Callbacks: []train.Callback{cb}})
+	if _, err := tr.Fit(context.Background(), set, val); err != nil {
+		t.Fatal(err)
+	}
+	if !sawTrain || !sawVal {
+		t.Errorf("Status.TrainSet is the given set: %v; ValSet: %v", sawTrain, sawVal)
+	}
+}

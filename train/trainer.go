@@ -214,16 +214,17 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 	if isNilSource(valSet) {
 		valSet = nil
 	}
-	// Checked turns a source that yields fewer (or more) examples than its Len, or
+	hist := &History{}
+	last := t.epoch + t.cfg.Epochs
+	// Callbacks see the sources as given; the epochs read them through Checked,
+	// which turns a source that yields fewer (or more) examples than its Len, or
 	// batches of other shapes, into an error instead of an epoch of nothing.
+	st := &Status{Trainer: t, Epochs: last, History: hist, Batches: batchCount(trainSet.Len(), t.cfg.BatchSize),
+		TrainSet: trainSet, ValSet: valSet}
 	trainSet = data.Checked(trainSet)
 	if valSet != nil {
 		valSet = data.Checked(valSet)
 	}
-	hist := &History{}
-	last := t.epoch + t.cfg.Epochs
-	st := &Status{Trainer: t, Epochs: last, History: hist, Batches: batchCount(trainSet.Len(), t.cfg.BatchSize),
-		TrainSet: trainSet, ValSet: valSet}
 	t.applySchedule()
 	prog := newProgress(t.cfg)
 	if err := t.callbacks(ctx, "train begin", Callback.OnTrainBegin, st); err != nil {
