@@ -23,6 +23,10 @@ import (
 // fresh Trainer each time so that runs are reproducible. Every input must load or
 // fail without a panic; a failed load must change nothing; a loaded state must save
 // and load again to the same bytes.
+//
+// Run them with -fuzzminimizetime 10x: names taken from Go maps are sorted on the
+// way, so coverage varies from run to run of one input, and the default
+// minimization (60 s an input) would stall the engine (docs/training.md).
 
 // fuzzTrainer returns a fresh trainer of a small model, Adam and an EarlyStopping:
 // every kind of saved state.
