@@ -22,7 +22,9 @@
 // unexpected or mis-shaped tensor reported at once in a *LoadError), or in part
 // with Partial and Select; SetParams loads a map of tensors by the same rules.
 // ReadTensors and WriteTensors read and write any safetensors data; a truncated or
-// corrupt file is an error, never a panic. Weights saved for inference need no
+// corrupt file is an error, never a panic, and what gradflow writes carries checksums
+// (ChecksumKey) so that a flipped bit is an error too. WriteFileAtomic is how every
+// file is written: a crash leaves the old file or the new one. Weights saved for inference need no
 // trainer: train's checkpoints are these files with the optimizer state added.
 //
 // Usage:

@@ -1,8 +1,10 @@
 package graph_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,4 +134,45 @@ func ExampleRecover() {
 	// Output:
 	// user code panicked in github.com/gradflow/gradflow/graph_test.ExampleRecover.func1: assignment to entry in nil map
 	// user code
+}
+
+// WriteFileAtomic writes a file of your own as SaveParams writes weights: a crash
+// leaves the old file or the new one, never half of one, and a save that returned nil
+// survives a power loss. A failed write leaves the old file as it was.
+func ExampleWriteFileAtomic() {
+	dir, _ := os.MkdirTemp("", "gradflow")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "labels.txt")
+	err := graph.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := fmt.Fprintln(w, "cat\ndog")
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
+	err = graph.WriteFileAtomic(path, func(w io.Writer) error {
+		fmt.Fprintln(w, "half a fi")
+		return errors.New("disk full")
+	})
+	b, _ := os.ReadFile(path)
+	entries, _ := os.ReadDir(dir)
+	fmt.Printf("%v; %q; %d file\n", err, b, len(entries))
+	// Output:
+	// disk full; "cat\ndog\n"; 1 file
+}
+
+// A checkpoint or weights file with a flipped bit is an error, not a different
+// model: gradflow's files carry checksums of the header and of every tensor.
+func ExampleReadTensors_corrupt() {
+	var buf bytes.Buffer
+	w := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float32{0.5, -1}))
+	if err := graph.WriteTensors(&buf, map[string]*tensor.Dense{"fc/weight": w}, map[string]string{"format": "gradflow"}); err != nil {
+		panic(err)
+	}
+	b := buf.Bytes()
+	b[len(b)-1] ^= 0x01 // the last byte of the weight's data
+	_, _, err := graph.ReadTensors(b)
+	fmt.Println(err)
+	// Output:
+	// graph: safetensors: tensor "fc/weight": checksum 901d54cc, recorded 6276d7cf: its data is corrupt
 }

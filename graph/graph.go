@@ -41,16 +41,17 @@ func (m Mode) String() string {
 // Build a Graph from one goroutine; gorgonia's graph construction is not safe for
 // concurrent use. Separately built graphs may run concurrently.
 type Graph struct {
-	expr    *gorgonia.ExprGraph
-	dtype   DType
-	mode    Mode
-	seed    uint64
-	nodes   map[*Param]*gorgonia.Node
-	params  []*Param
-	inputs  map[string]*gorgonia.Node
-	inOrder []*gorgonia.Node
-	names   map[string]int
-	err     error
+	expr     *gorgonia.ExprGraph
+	dtype    DType
+	mode     Mode
+	seed     uint64
+	nodes    map[*Param]*gorgonia.Node
+	params   []*Param
+	inputs   map[string]*gorgonia.Node
+	inOrder  []*gorgonia.Node
+	names    map[string]int
+	err      error
+	compiled bool // by Compile, which may be called once
 }
 
 // GraphOption configures New.

@@ -65,7 +65,7 @@ type Machine struct {
 // (gorgonia.Grad) for the trainable Params the loss depends on. Only the nodes that
 // the loss, those gradients and the Outputs depend on run (see liveInputs): the
 // gradient with respect to the data, which gorgonia.Grad builds too, does not. A
-// Graph can be compiled once.
+// Graph can be compiled once: a second Compile is an error.
 func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 	defer Recover(&err)
 	if g == nil {
@@ -74,6 +74,12 @@ func Compile(g *Graph, opts ...CompileOption) (m *Machine, err error) {
 	if g.err != nil {
 		return nil, g.err
 	}
+	if g.compiled {
+		// A second machine on one ExprGraph would reset the first one's op state,
+		// and a second Grad adds a second backward pass to the graph.
+		return nil, errors.New("graph: Compile: this Graph is already compiled (one Machine per Graph): trace a new Graph")
+	}
+	g.compiled = true // even if compiling fails below, Grad may have changed the graph
 	var cfg compileConfig
 	for _, o := range opts {
 		o(&cfg)

@@ -132,6 +132,9 @@ func parseSafetensors(b []byte) (*stFile, error) {
 	if pos != uint64(len(f.data)) {
 		return nil, errors.Errorf("tensors cover %d bytes of data, the file has %d (truncated or trailing bytes)", pos, len(f.data))
 	}
+	if err := verifyChecksums(f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -198,8 +201,9 @@ func shapeOrScalar(s []int) []int {
 }
 
 // ReadTensors parses a safetensors file held in b and returns its F32 and F64
-// tensors by name and its metadata. A truncated or corrupt file is an error naming
-// the tensor at fault, never a panic; allocations are bounded by len(b).
+// tensors by name and its metadata (without ChecksumKey, which it verifies). A
+// truncated or corrupt file is an error naming the tensor at fault, never a panic;
+// allocations are bounded by len(b).
 func ReadTensors(b []byte) (map[string]*tensor.Dense, map[string]string, error) {
 	f, err := parseSafetensors(b)
 	if err != nil {
@@ -213,13 +217,12 @@ func ReadTensors(b []byte) (map[string]*tensor.Dense, map[string]string, error) 
 }
 
 // WriteTensors writes tensors (float32 or float64) and metadata in the safetensors
-// format, the tensors in name order.
+// format, the tensors in name order, with the checksums of ChecksumKey added to the
+// metadata (replacing any given).
 func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string]string) error {
 	names := slices.Sorted(maps.Keys(tensors))
 	header := map[string]any{}
-	if len(meta) > 0 {
-		header[stMetadataKey] = meta
-	}
+	entries := make(map[string]stEntry, len(names))
 	var off uint64
 	for _, name := range names {
 		t := tensors[name]
@@ -236,9 +239,20 @@ func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string
 		if shape == nil {
 			shape = []int{}
 		}
-		header[name] = stEntry{DType: dt, Shape: shape, Offsets: []uint64{off, off + n}}
+		entries[name] = stEntry{DType: dt, Shape: shape, Offsets: []uint64{off, off + n}}
+		header[name] = entries[name]
 		off += n
 	}
+	m := maps.Clone(meta)
+	if m == nil {
+		m = map[string]string{}
+	}
+	sum, err := sumTensors(m, entries, names, tensors)
+	if err != nil {
+		return errors.Wrap(err, "graph: safetensors: checksums")
+	}
+	m[ChecksumKey] = sum
+	header[stMetadataKey] = m
 	js, err := json.Marshal(header)
 	if err != nil {
 		return errors.Wrap(err, "graph: safetensors: header")
@@ -251,19 +265,9 @@ func WriteTensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[string
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
 	bw.Write(lenBuf[:])
 	bw.Write(js)
-	var buf [8]byte
 	for _, name := range names {
-		t := tensors[name]
-		if t.Dtype() == tensor.Float32 {
-			for _, v := range t.Float32s() {
-				binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
-				bw.Write(buf[:4])
-			}
-		} else {
-			for _, v := range t.Float64s() {
-				binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
-				bw.Write(buf[:])
-			}
+		if err := encodeChunks(tensors[name], func(b []byte) error { _, err := bw.Write(b); return err }); err != nil {
+			return errors.Wrap(err, "graph: safetensors: write")
 		}
 	}
 	return errors.Wrap(bw.Flush(), "graph: safetensors: write")

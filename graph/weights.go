@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -55,11 +56,12 @@ type loadConfig struct {
 
 // Partial loads the params that the file has and ignores the rest: params missing
 // from the file keep their values and tensors the model lacks are skipped (loading a
-// pretrained body into a model with a new head). A shape mismatch is still an error.
+// pretrained body into a model with a new head). A shape mismatch is still an error,
+// and so is a load that would change no param (a wrong file or a wrong Select).
 func Partial() LoadOption { return func(c *loadConfig) { c.partial = true } }
 
 // Select loads only the params that match selects (and expects only those in the
-// file, unless Partial is given too). train/optim's matchers (optim.ByKind,
+// file, unless Partial is given too). A matcher that selects no param is an error. train/optim's matchers (optim.ByKind,
 // optim.ByName) have this type.
 func Select(match func(p *Param) bool) LoadOption {
 	return func(c *loadConfig) { c.match = match }
@@ -212,7 +214,35 @@ func planLoad(entries map[string]stEntry, params []*Param, cfg loadConfig) (*loa
 		slices.Sort(le.Mismatched)
 		return nil, &le
 	}
+	if len(plan.params) == 0 && len(params) > 0 {
+		// Partial or Select that loads nothing is a wrong file or a wrong matcher,
+		// never what the caller meant.
+		switch {
+		case len(wanted) == 0:
+			return nil, errors.Errorf("Select matched none of the model's %d params (%s, ...)", len(params), params[0].Name())
+		default:
+			return nil, errors.Errorf("Partial: none of the %d params wanted (%s, ...) is in the saved tensors (%s): nothing would load",
+				len(wanted), firstKey(wanted), describeNames(entries))
+		}
+	}
 	return plan, nil
+}
+
+func firstKey(m map[string]bool) string {
+	keys := slices.Sorted(maps.Keys(m))
+	return keys[0]
+}
+
+// describeNames lists up to three of the saved tensors' names, for an error.
+func describeNames(entries map[string]stEntry) string {
+	names := slices.Sorted(maps.Keys(entries))
+	switch {
+	case len(names) == 0:
+		return "none"
+	case len(names) > 3:
+		return fmt.Sprintf("%d tensors: %s, ...", len(names), strings.Join(names[:3], ", "))
+	}
+	return fmt.Sprintf("%d tensors: %s", len(names), strings.Join(names, ", "))
 }
 
 // sameShape compares shapes, taking a scalar as equal to a one-element vector

@@ -137,12 +137,25 @@ func newMonitor(name, mode string) (monitor, error) {
 }
 
 // value reads the monitored metric from the epoch's results.
-func (m *monitor) value(em EpochMetrics) (float64, error) {
-	v, ok := em.Value(m.name)
-	if !ok {
-		return 0, errors.Errorf("train: monitored metric %q is not available (a validation set is needed for val_ metrics)", m.name)
+func (m *monitor) value(s *Status) (float64, error) {
+	return metricValue(s, m.name)
+}
+
+// metricValue reads the metric called name from the epoch's results, or says why
+// it has none: no validation set for a val_ metric, or a value that is NaN (a
+// diverged validation loss, an accuracy of regression targets).
+func metricValue(s *Status, name string) (float64, error) {
+	v, ok := s.Metrics.Value(name)
+	if ok {
+		return v, nil
 	}
-	return v, nil
+	if strings.HasPrefix(name, "val_") && s.ValSet == nil {
+		return 0, errors.Errorf("train: monitored metric %q needs a validation set: Fit was given none", name)
+	}
+	if math.IsNaN(v) {
+		return 0, errors.Errorf("train: monitored metric %q is NaN at epoch %d (a diverged loss, or accuracy of regression targets)", name, s.Epoch)
+	}
+	return 0, errors.Errorf("train: monitored metric %q is not available at epoch %d", name, s.Epoch)
 }
 
 // improved reports whether v beats the best by more than delta, and records it.
@@ -184,7 +197,7 @@ func (e *EarlyStopping) OnTrainBegin(s *Status) error {
 }
 
 func (e *EarlyStopping) OnEpochEnd(s *Status) error {
-	v, err := e.mon.value(s.Metrics)
+	v, err := e.mon.value(s)
 	if err != nil {
 		return err
 	}
@@ -242,7 +255,7 @@ func (c *BestCheckpoint) OnTrainBegin(s *Status) error {
 
 func (c *BestCheckpoint) OnEpochEnd(s *Status) error {
 	if !c.Always {
-		v, err := c.mon.value(s.Metrics)
+		v, err := c.mon.value(s)
 		if err != nil {
 			return err
 		}
@@ -414,9 +427,9 @@ func (r *ReduceLROnPlateau) OnTrainBegin(s *Status) error {
 }
 
 func (r *ReduceLROnPlateau) OnEpochEnd(s *Status) error {
-	v, ok := s.Metrics.Value(r.Monitor)
-	if !ok {
-		return errors.Errorf("train: ReduceLROnPlateau: metric %q is not available", r.Monitor)
+	v, err := metricValue(s, r.Monitor)
+	if err != nil {
+		return errors.Wrap(err, "train: ReduceLROnPlateau")
 	}
 	opt := s.Trainer.opt
 	opt.SetLR(r.Plateau.Observe(v, opt.LR()))

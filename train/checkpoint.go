@@ -92,10 +92,27 @@ type CheckpointState interface {
 // learning rate and the schedule's position, the epoch and step, the shuffling
 // generator's state, the state of callbacks that have one, and the configuration.
 func (t *Trainer) SaveCheckpoint(path string) error {
+	done, err := t.guard.enter("SaveCheckpoint")
+	if err != nil {
+		return err
+	}
+	defer done()
+	tensors, meta, err := t.checkpoint()
+	if err != nil {
+		return err
+	}
+	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
+		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
+	}
+	return nil
+}
+
+// checkpoint returns the tensors and metadata of a checkpoint of the trainer.
+func (t *Trainer) checkpoint() (map[string]*tensor.Dense, map[string]string, error) {
 	tensors := map[string]*tensor.Dense{}
 	for _, p := range t.params {
 		if strings.HasPrefix(p.Name(), graph.OptimizerPrefix) {
-			return errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
+			return nil, nil, errors.Errorf("train: SaveCheckpoint: param name %q clashes with the optimizer's prefix", p.Name())
 		}
 		tensors[p.Name()] = p.Value()
 	}
@@ -111,7 +128,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}
 	var err error
 	if st.RNG, err = t.pcg.MarshalBinary(); err != nil {
-		return errors.Wrap(err, "train: SaveCheckpoint: generator state")
+		return nil, nil, errors.Wrap(err, "train: SaveCheckpoint: generator state")
 	}
 	for i, cb := range t.cfg.Callbacks {
 		cs, ok := cb.(CheckpointState)
@@ -120,7 +137,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		}
 		raw, err := cs.SaveState()
 		if err != nil {
-			return errors.Wrapf(err, "train: SaveCheckpoint: callback %d (%T)", i, cb)
+			return nil, nil, errors.Wrapf(err, "train: SaveCheckpoint: callback %d (%T)", i, cb)
 		}
 		if st.Callbacks == nil {
 			st.Callbacks = map[string]json.RawMessage{}
@@ -129,20 +146,20 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}
 	js, err := json.Marshal(st)
 	if err != nil {
-		return errors.Wrap(err, "train: SaveCheckpoint")
+		return nil, nil, errors.Wrap(err, "train: SaveCheckpoint")
 	}
 	meta := map[string]string{metaFormat: metaFormatName, metaKind: "checkpoint", metaTrainer: string(js)}
-	if err := graph.WriteFileAtomic(path, func(w io.Writer) error { return graph.WriteTensors(w, tensors, meta) }); err != nil {
-		return errors.Wrapf(err, "train: SaveCheckpoint %s", path)
-	}
-	return nil
+	return tensors, meta, nil
 }
 
 func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb) }
 
 // LoadCheckpoint restores a checkpoint written by SaveCheckpoint into this Trainer,
 // whose model must have exactly the checkpoint's params (names, shapes): all
-// problems are reported at once, and nothing is changed unless everything fits. Fit
+// problems are reported at once, and nothing is changed unless everything fits. The
+// file's checksums (graph.ChecksumKey) are verified and its trainer metadata is
+// decoded strictly (every field required, no unknown one), so a corrupt or
+// hand-edited checkpoint is an error, never a different state. Fit
 // then goes on from the saved epoch and step: with the same data and configuration,
 // the result is bit for bit that of an uninterrupted run. (A model with dropout draws
 // its masks from a generator that is not saved, so its run is reproducible but not
@@ -151,6 +168,11 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 // To fine-tune from a checkpoint's weights without its training state, use
 // graph.LoadParams with graph.Partial or graph.Select.
 func (t *Trainer) LoadCheckpoint(path string) error {
+	done, err := t.guard.enter("LoadCheckpoint")
+	if err != nil {
+		return err
+	}
+	defer done()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return errors.Wrap(err, "train: LoadCheckpoint")
@@ -171,11 +193,11 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		return errors.Errorf("no %q metadata: not a gradflow checkpoint (graph.LoadParams reads weights alone)", metaTrainer)
 	}
 	var st trainerState
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		return errors.Wrap(err, "bad trainer metadata")
+	if err := decodeStrict([]byte(raw), &st); err != nil {
+		return errors.Wrapf(err, "bad %q metadata", metaTrainer)
 	}
-	if st.Version != 1 {
-		return errors.Errorf("checkpoint version %d, want 1", st.Version)
+	if err := st.check(); err != nil {
+		return errors.Wrapf(err, "bad %q metadata", metaTrainer)
 	}
 	if err := graph.CheckParams(t.params, tensors); err != nil {
 		return err
@@ -212,12 +234,19 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		if err := probe.(optim.Stateful).SetState(state); err != nil {
 			return errors.Wrap(err, "optimizer state does not fit this optimizer")
 		}
-		for name, ps := range state {
-			if p := paramByName(t.params, name); p != nil {
-				for slot, d := range ps.Slots {
-					if !slices.Equal(p.Shape(), []int(d.Shape())) && !(len(p.Shape()) == 0 && d.Size() == 1) {
-						return errors.Errorf("optimizer buffer %q of %q has shape %v, param has %v", slot, name, d.Shape(), p.Shape())
-					}
+		for _, name := range slices.Sorted(maps.Keys(state)) {
+			p := paramByName(t.params, name)
+			if p == nil {
+				return errors.Errorf("optimizer state of %q: the model has no such param", name)
+			}
+			ps := state[name]
+			for _, slot := range slices.Sorted(maps.Keys(ps.Slots)) {
+				d := ps.Slots[slot]
+				if !slices.Equal(p.Shape(), []int(d.Shape())) && !(len(p.Shape()) == 0 && d.Size() == 1) {
+					return errors.Errorf("optimizer buffer %q of %q has shape %v, param has %v", slot, name, d.Shape(), p.Shape())
+				}
+				if d.Dtype() != p.DType() {
+					return errors.Errorf("optimizer buffer %q of %q has dtype %v, param has %v", slot, name, d.Dtype(), p.DType())
 				}
 			}
 		}
@@ -229,14 +258,30 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	if err := pcg.UnmarshalBinary(st.RNG); err != nil {
 		return errors.Wrap(err, "generator state")
 	}
+	// A saved state must belong to a callback of this trainer (same position and
+	// type); a callback without a saved state keeps its own (one added on resume).
 	cbStates := map[int]json.RawMessage{}
+	var keys []string
 	for i, cb := range t.cfg.Callbacks {
 		if _, ok := cb.(CheckpointState); !ok {
 			continue
 		}
+		keys = append(keys, callbackKey(i, cb))
 		if raw, ok := st.Callbacks[callbackKey(i, cb)]; ok {
 			cbStates[i] = raw
 		}
+	}
+	if len(cbStates) != len(st.Callbacks) {
+		for _, k := range slices.Sorted(maps.Keys(st.Callbacks)) {
+			if !slices.Contains(keys, k) {
+				return errors.Errorf("callback state %q matches no callback of this trainer (position:type %q)", k, keys)
+			}
+		}
+	}
+	// The callbacks first, as only they can still fail: on a failure, those already
+	// restored get their previous state back.
+	if err := t.restoreCallbacks(cbStates); err != nil {
+		return err
 	}
 	// Everything checked: commit.
 	if err := graph.SetParams(t.params, tensors); err != nil {
@@ -248,10 +293,28 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
 	t.opt.SetLR(st.LR)
 	*t.pcg = *pcg
-	for i, raw := range cbStates {
-		if err := t.cfg.Callbacks[i].(CheckpointState).LoadState(raw); err != nil {
-			return errors.Wrapf(err, "callback %d", i)
+	return nil
+}
+
+// restoreCallbacks loads the saved states into the callbacks at their indices, all
+// or none.
+func (t *Trainer) restoreCallbacks(states map[int]json.RawMessage) error {
+	var done []int
+	backup := map[int]json.RawMessage{}
+	for _, i := range slices.Sorted(maps.Keys(states)) {
+		cs := t.cfg.Callbacks[i].(CheckpointState)
+		old, err := cs.SaveState()
+		if err == nil {
+			backup[i] = old
+			err = cs.LoadState(states[i])
 		}
+		if err != nil {
+			for _, j := range done {
+				t.cfg.Callbacks[j].(CheckpointState).LoadState(backup[j])
+			}
+			return errors.Wrapf(err, "callback %d (%T)", i, t.cfg.Callbacks[i])
+		}
+		done = append(done, i)
 	}
 	return nil
 }
@@ -273,8 +336,8 @@ func (r *ReduceLROnPlateau) SaveState() (json.RawMessage, error) {
 // LoadState restores the plateau's counters (CheckpointState).
 func (r *ReduceLROnPlateau) LoadState(raw json.RawMessage) error {
 	var s optim.PlateauState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return err
+	if err := decodeStrict(raw, &s); err != nil {
+		return errors.Wrap(err, "train: ReduceLROnPlateau: state")
 	}
 	r.Plateau.SetState(s)
 	return nil
@@ -291,18 +354,28 @@ type earlyState struct {
 // SaveState saves the best value and the patience counter (CheckpointState). The
 // best weights kept for RestoreBest are not saved.
 func (e *EarlyStopping) SaveState() (json.RawMessage, error) {
-	return json.Marshal(earlyState{Best: e.mon.best, Seen: e.mon.seen, Wait: e.wait, BestEpoch: e.BestEpoch, Monitor: e.mon.name})
+	m, err := newMonitor(e.Monitor, e.Mode)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(earlyState{Best: e.mon.best, Seen: e.mon.seen, Wait: e.wait, BestEpoch: e.BestEpoch, Monitor: m.name})
 }
 
 // LoadState restores the state saved by SaveState (CheckpointState).
 func (e *EarlyStopping) LoadState(raw json.RawMessage) error {
 	var s earlyState
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return err
+	if err := decodeStrict(raw, &s); err != nil {
+		return errors.Wrap(err, "train: EarlyStopping: state")
 	}
 	m, err := newMonitor(e.Monitor, e.Mode)
 	if err != nil {
 		return err
+	}
+	if s.Monitor != m.name {
+		return errors.Errorf("train: EarlyStopping: the state is of %q, this callback monitors %q", s.Monitor, m.name)
+	}
+	if s.Wait < 0 || s.BestEpoch < 0 {
+		return errors.Errorf("train: EarlyStopping: state wait %d, best_epoch %d: want >= 0", s.Wait, s.BestEpoch)
 	}
 	m.best, m.seen = s.Best, s.Seen
 	e.mon, e.wait, e.BestEpoch = m, s.Wait, s.BestEpoch

@@ -14,7 +14,14 @@
 // the param when a loss or gradient is not finite, calls Callbacks (EarlyStopping,
 // BestCheckpoint, CSVLogger, JSONLogger, ReduceLROnPlateau, HealthMonitor,
 // CallbackFuncs) and records a History that can be written as CSV. Checkpoints are
-// safetensors files holding everything needed to resume bit for bit.
+// safetensors files holding everything needed to resume bit for bit, checksummed and
+// decoded strictly, written atomically.
+//
+// Mistakes are reported before training where they can be: New rejects a nil param
+// and a monitored name that is no metric; tracing rejects a loss function returning
+// no node and an output narrower than the classes; a Source yielding fewer examples
+// than its Len is an error of Fit, and so is a second goroutine calling the Trainer
+// while another call runs.
 //
 // Usage:
 //

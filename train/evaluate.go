@@ -19,9 +19,19 @@ import (
 // cfg.EvalBatchSize. It computes no gradient and does not change the model or the
 // training state.
 func (t *Trainer) Evaluate(ctx context.Context, set data.Source) (Metrics, error) {
+	done, err := t.guard.enter("Evaluate")
+	if err != nil {
+		return Metrics{}, err
+	}
+	defer done()
 	if isNilSource(set) || set.Len() == 0 {
 		return Metrics{}, errors.New("train: Evaluate: empty set")
 	}
+	return t.evaluate(ctx, data.Checked(set))
+}
+
+// evaluate is Evaluate for Fit, which holds the guard and has checked set.
+func (t *Trainer) evaluate(ctx context.Context, set data.Source) (Metrics, error) {
 	key, err := sourceKey(set)
 	if err != nil {
 		return Metrics{}, errors.Wrap(err, "train: Evaluate")
@@ -105,9 +115,15 @@ func (t *Trainer) trace(set data.Source, batch int, mode graph.Mode, withReLUs b
 	if p.out, err = nn.Forward(t.model, g, p.x); err != nil { // a panic becomes an error naming the layer
 		return nil, err
 	}
+	if err := checkOutputWidth(t.model, set, p.out); err != nil {
+		return nil, err
+	}
 	loss, err := callLoss(t.cfg.Loss, g, p.out, p.t)
 	if err != nil {
 		return nil, err
+	}
+	if loss == nil {
+		return nil, errors.Errorf("train: Config.Loss (%s) returned a nil loss node and no error", funcName(t.cfg.Loss))
 	}
 	opts := []graph.CompileOption{graph.Loss(loss), graph.Outputs(p.out)}
 	if mode == graph.Eval {

@@ -142,3 +142,18 @@ func ExampleF1() {
 	// macro F1 0.733, per class [0.667 0.800]
 	// confusion [[1 0] [1 2]]
 }
+
+// train.New checks the metrics that callbacks monitor, so a typo is an error before
+// any training, with the names that would do.
+func ExampleEarlyStopping_monitorTypo() {
+	s := graph.NewScope(graph.Float64, graph.Seed(1))
+	model, _ := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 3})
+	_, err := train.New(model, train.Config{
+		Loss:      nn.SoftmaxCrossEntropy,
+		Metrics:   []train.Metric{&train.F1{}},
+		Callbacks: []train.Callback{&train.EarlyStopping{Monitor: "val_f"}},
+	})
+	fmt.Println(err)
+	// Output:
+	// train: Config.Callbacks[0] (*train.EarlyStopping) monitors "val_f", which is not a metric of this Trainer; valid names: loss, train_loss, accuracy, acc, train_accuracy, val_loss, val_accuracy, val_acc, lr, f1, val_f1
+}

@@ -13,6 +13,11 @@ import (
 // evaluation mode. The result is a new tensor that the caller owns. The graph for
 // each batch size is traced once and reused.
 func (t *Trainer) Predict(x *tensor.Dense) (*tensor.Dense, error) {
+	done, err := t.guard.enter("Predict")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if x == nil || x.Dims() == 0 {
 		return nil, errors.New("train: Predict: want a batch of shape (N, features...)")
 	}

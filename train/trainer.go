@@ -69,7 +69,9 @@ type Config struct {
 // size and mode on first use and reuses it, so a partial last batch or evaluation at
 // another batch size needs no rebuild; all graphs share the model's Params.
 //
-// A Trainer is not safe for concurrent use.
+// A Trainer is not safe for concurrent use: a call of Fit, Evaluate, Predict,
+// SaveCheckpoint or LoadCheckpoint while another is running on another goroutine
+// returns an error (calls from Fit's callbacks, on Fit's goroutine, are allowed).
 type Trainer struct {
 	model    Model
 	cfg      Config
@@ -86,6 +88,7 @@ type Trainer struct {
 	schedStep  int // schedule steps taken
 	accum      accumulation
 	probe      *reluProbe
+	guard      useGuard
 }
 
 type programKey struct {
@@ -153,16 +156,12 @@ func New(model Model, cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "train")
 	}
-	params := model.Params()
-	if len(params) == 0 {
-		return nil, errors.New("train: model has no params")
+	if err := checkMonitors(cfg); err != nil {
+		return nil, err
 	}
-	seen := map[string]bool{}
-	for _, p := range params {
-		if seen[p.Name()] {
-			return nil, errors.Errorf("train: param %q appears twice in the model", p.Name())
-		}
-		seen[p.Name()] = true
+	params := model.Params()
+	if err := checkModelParams(model, params); err != nil {
+		return nil, err
 	}
 	optim.AssignGroups(opt, params)
 	pcg := rand.NewPCG(cfg.Seed, 0x5eed5eed)
@@ -204,6 +203,11 @@ func (t *Trainer) Config() Config { return t.cfg }
 // Before each optimizer step, a NaN or infinite loss or gradient stops training with
 // an error naming the step and the first param whose gradient is not finite.
 func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*History, error) {
+	done, err := t.guard.enter("Fit")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if isNilSource(trainSet) || trainSet.Len() == 0 {
 		return nil, errors.New("train: Fit: empty training set")
 	}
@@ -212,8 +216,15 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 	}
 	hist := &History{}
 	last := t.epoch + t.cfg.Epochs
+	// Callbacks see the sources as given; the epochs read them through Checked,
+	// which turns a source that yields fewer (or more) examples than its Len, or
+	// batches of other shapes, into an error instead of an epoch of nothing.
 	st := &Status{Trainer: t, Epochs: last, History: hist, Batches: batchCount(trainSet.Len(), t.cfg.BatchSize),
 		TrainSet: trainSet, ValSet: valSet}
+	trainSet = data.Checked(trainSet)
+	if valSet != nil {
+		valSet = data.Checked(valSet)
+	}
 	t.applySchedule()
 	prog := newProgress(t.cfg)
 	if err := t.callbacks(ctx, "train begin", Callback.OnTrainBegin, st); err != nil {
@@ -361,7 +372,7 @@ func (t *Trainer) runEpoch(ctx context.Context, st *Status, prog *progress, trai
 		}
 	}
 	if valSet != nil {
-		vm, err := t.Evaluate(ctx, valSet)
+		vm, err := t.evaluate(ctx, valSet)
 		if err != nil {
 			return EpochMetrics{}, err
 		}
