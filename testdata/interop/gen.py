@@ -66,6 +66,22 @@ class LSTMClassifier(nn.Module):
         return self.fc(h[-1])
 
 
+def build(name):
+    """The PyTorch module of a fixture, freshly initialised (check_saved.py uses it)."""
+    if name in ("mlp", "mlp64"):
+        m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        return m.double() if name == "mlp64" else m
+    if name == "cnn":
+        return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, padding=1), nn.AvgPool2d(3),
+                             nn.Flatten(), nn.Linear(4, 5))
+    if name == "lstm":
+        return LSTMClassifier()
+    if name == "transformer":
+        return nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+    raise ValueError(name)
+
+
 def save_all(name, model, x):
     model.eval()
     with torch.no_grad():
@@ -79,23 +95,21 @@ def save_all(name, model, x):
 
 def main():
     torch.manual_seed(14)
-    mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    mlp = build("mlp")
     save_all("mlp", mlp, torch.randn(5, 4))
     save_all("mlp64", mlp.double(), torch.randn(5, 4, dtype=torch.float64))
     mlp.float()
 
-    cnn = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, padding=1), nn.AvgPool2d(3),
-                        nn.Flatten(), nn.Linear(4, 5))
+    cnn = build("cnn")
     cnn.train()
     with torch.no_grad():
         for _ in range(3):  # non-trivial running statistics and num_batches_tracked
             cnn(torch.randn(8, 2, 6, 6) * 2 + 1)
     save_all("cnn", cnn, torch.randn(3, 2, 6, 6))
 
-    save_all("lstm", LSTMClassifier(), torch.randn(3, 7, 5))
+    save_all("lstm", build("lstm"), torch.randn(3, 7, 5))
 
-    tr = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+    tr = build("transformer")
     save_all("transformer", tr, torch.randn(2, 5, 8))
 
     for dt, tag in ((torch.float16, "f16"), (torch.bfloat16, "bf16")):
