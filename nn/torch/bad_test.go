@@ -27,9 +27,9 @@ func fixture(t testing.TB, name string) []byte {
 func forbidden() []byte {
 	var b bytes.Buffer
 	b.WriteString("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.") // magic number
-	b.WriteString("\x80\x02M\xe9\x03.")                                     // protocol 1001
-	b.WriteString("\x80\x02}.")                                             // sys_info
-	b.WriteString("\x80\x02cos\nsystem\nX\x05\x00\x00\x00touch\x85R.")      // os.system("touch")
+	b.WriteString("\x80\x02M\xe9\x03.")                                        // protocol 1001
+	b.WriteString("\x80\x02}.")                                                // sys_info
+	b.WriteString("\x80\x02cos\nsystem\nX\x05\x00\x00\x00touch\x85R.")         // os.system("touch")
 	return b.Bytes()
 }
 

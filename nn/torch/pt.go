@@ -55,7 +55,7 @@ func readZipPT(b []byte) (map[string]graph.RawTensor, error) {
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
 	if bo, ok := records[prefix+"byteorder"]; ok {
-		order, err := readRecord(bo, 16)
+		order, err := readRecord(bo, 16, uint64(len(b)))
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func readZipPT(b []byte) (map[string]graph.RawTensor, error) {
 			return nil, errors.Errorf("zip: byteorder %q, gradflow reads little-endian files", s)
 		}
 	}
-	p, err := readRecord(pkl, maxPickle)
+	p, err := readRecord(pkl, maxPickle, uint64(len(b)))
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func readZipPT(b []byte) (map[string]graph.RawTensor, error) {
 		if rec.UncompressedSize64 < want {
 			return nil, errors.Errorf("zip: storage %q holds %s[%d], %d bytes, its record has %d: truncated", key, s.dtype, s.numel, want, rec.UncompressedSize64)
 		}
-		if s.data, err = readRecord(rec, want); err != nil {
+		if s.data, err = readRecord(rec, want, uint64(len(b))); err != nil {
 			return nil, err
 		}
 		s.data = s.data[:want]
@@ -99,9 +99,12 @@ func readZipPT(b []byte) (map[string]graph.RawTensor, error) {
 }
 
 // readRecord reads a stored (uncompressed) zip record of at most limit bytes.
-func readRecord(f *zip.File, limit uint64) ([]byte, error) {
+func readRecord(f *zip.File, limit, archive uint64) ([]byte, error) {
 	if f.Method != zip.Store {
 		return nil, errors.Errorf("zip: record %q is compressed (method %d); torch.save stores records uncompressed", f.Name, f.Method)
+	}
+	if f.CompressedSize64 > archive {
+		return nil, errors.Errorf("zip: record %q claims %d bytes, the archive has %d: truncated or corrupt", f.Name, f.CompressedSize64, archive)
 	}
 	if f.CompressedSize64 != f.UncompressedSize64 {
 		return nil, errors.Errorf("zip: record %q: sizes %d and %d of a stored record differ", f.Name, f.CompressedSize64, f.UncompressedSize64)
@@ -112,7 +115,7 @@ func readRecord(f *zip.File, limit uint64) ([]byte, error) {
 		return nil, errors.Wrapf(err, "zip: record %q", f.Name)
 	}
 	defer rc.Close()
-	// the archive's reader bounds a stored record by the archive, so n <= len(b)
+	// n <= the archive's size, checked above: a corrupt size cannot allocate more
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(rc, buf); err != nil {
 		return nil, errors.Wrapf(err, "zip: record %q: truncated", f.Name)
