@@ -96,11 +96,33 @@ func Marshal(model nn.Layer, cfg Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.add(node{op: "Identity", inputs: []string{out.name}, outputs: []string{"output"}})
+	e.output(out.name)
 	in := valueInfo{name: x, dtype: e.dtype, dims: append([]int{-1}, cfg.Input...), param: "batch", ranked: true}
 	outShape := out.shape
 	o := valueInfo{name: "output", dtype: e.dtype, dims: outShape, param: "batch", ranked: true}
 	return encodeModel(name, Opset, e.nodes, e.inits, []valueInfo{in}, []valueInfo{o}), nil
+}
+
+// output names the graph's output "output": the node that makes it is renamed (an
+// Identity node would do, but not every runtime has one), or, when the model is the
+// identity (a lone Dropout), an Identity node copies the input.
+func (e *exporter) output(name string) {
+	for i := len(e.nodes) - 1; i >= 0; i-- {
+		for j, o := range e.nodes[i].outputs {
+			if o == name {
+				e.nodes[i].outputs[j] = "output"
+				for k := i + 1; k < len(e.nodes); k++ {
+					for m, in := range e.nodes[k].inputs {
+						if in == name {
+							e.nodes[k].inputs[m] = "output"
+						}
+					}
+				}
+				return
+			}
+		}
+	}
+	e.add(node{op: "Identity", inputs: []string{name}, outputs: []string{"output"}})
 }
 
 // value is a tensor of the graph being written: its name and shape, -1 for the batch.
@@ -115,6 +137,8 @@ type exporter struct {
 	nodes []node
 	inits []initializer
 	n     int
+	// namedY: a recurrent node's outputs have taken the names "Y", "Y_h", "Y_c"
+	namedY bool
 }
 
 func (e *exporter) fresh(op string) string {

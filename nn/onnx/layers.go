@@ -211,8 +211,18 @@ func (e *exporter) recurrent(op string, x value, wih, whh, bih, bhh *graph.Param
 	if op == "GRU" {
 		attrs = append(attrs, intAttr("linear_before_reset", 1)) // PyTorch's formula
 	}
+	// Every output is named, and the first recurrent node's outputs are named "Y",
+	// "Y_h" and "Y_c" as in the operator's schema: gonnx v1.1.0 picks a recurrent
+	// node's outputs by their names in the graph, so that only those names work there.
 	y := e.fresh(op)
-	e.add(node{op: op, inputs: in, outputs: []string{y}, attrs: attrs})
+	if !e.namedY {
+		y, e.namedY = "Y", true
+	}
+	outs := []string{y, y + "_h"}
+	if op == "LSTM" {
+		outs = append(outs, y+"_c")
+	}
+	e.add(node{op: op, inputs: in, outputs: outs, attrs: attrs})
 	y = e.op("Squeeze", []string{y, e.ints(1)}) // (T, 1, B, H) -> (T, B, H)
 	y = e.op("Transpose", []string{y}, intsAttr("perm", 1, 0, 2))
 	return value{y, []int{x.shape[0], x.shape[1], hidden}}, nil

@@ -56,6 +56,11 @@ func Cases(dt graph.DType) ([]Case, error) {
 		{"transformer", []int{5, 8}, []nn.LayerConfig{nn.TransformerEncoderLayerConfig{Embed: 8, Heads: 2, FF: 16}}, 0},
 		{"attention_norms", []int{4, 6}, []nn.LayerConfig{nn.LayerNormConfig{Dim: 6},
 			nn.MultiHeadAttentionConfig{Embed: 6, Heads: 3, Causal: true}, nn.RMSNormConfig{Dim: 6}, nn.FlattenConfig{}}, 0},
+		// cases of the ops that the pure-Go runtime gonnx has (no norms, pools, Erf)
+		{"conv_plain", []int{2, 7, 7}, []nn.LayerConfig{nn.Conv2DConfig{In: 2, Out: 3, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}},
+			nn.ReLU, nn.ReshapeConfig{Shape: []int{3, -1}}, nn.Conv1DConfig{In: 3, Out: 2, Kernel: 2}, nn.FlattenConfig{}, nn.LinearConfig{In: 30, Out: 3}, nn.Softmax}, 0},
+		{"attention", []int{4, 6}, []nn.LayerConfig{nn.MultiHeadAttentionConfig{Embed: 6, Heads: 2, Causal: true},
+			nn.MultiHeadAttentionConfig{Embed: 6, Heads: 3}, nn.FlattenConfig{}, nn.LinearConfig{In: 24, Out: 4, Activation: nn.Tanh}, nn.SiLU, nn.Sigmoid}, 0},
 		{"embedding", []int{5}, []nn.LayerConfig{nn.EmbeddingConfig{Num: 11, Dim: 4}, nn.FlattenConfig{}, nn.LinearConfig{In: 20, Out: 3}}, 11},
 	}
 	rng := rand.New(rand.NewPCG(7, 14))
