@@ -97,3 +97,18 @@ func TestWrongDType(t *testing.T) {
 		t.Error("a failed load changed a param")
 	}
 }
+
+// A pickle whose tensor starts before its storage is refused.
+func TestNegativeOffset(t *testing.T) {
+	b := append([]byte(nil), fixture(t, "mlp_legacy.pt")...)
+	// the first tensor's storage_offset, BININT1 0 after the first BINPERSID, made
+	// BININT -1
+	i := bytes.Index(b, []byte("Q\x4b\x00"))
+	if i < 0 {
+		t.Fatal("no storage offset in the legacy fixture")
+	}
+	bad := append(append(append([]byte(nil), b[:i+1]...), 'J', 0xff, 0xff, 0xff, 0xff), b[i+3:]...)
+	if _, err := torch.Read(bad); err == nil || !strings.Contains(err.Error(), "negative offset") {
+		t.Fatalf("Read: %v, want a negative offset error", err)
+	}
+}

@@ -42,6 +42,9 @@ func (rebuildTensor) Call(args ...any) (any, error) {
 		return nil, errors.Errorf("_rebuild_tensor_v2: storage is a %T", args[0])
 	}
 	off, err := pyInt(args[1])
+	if err == nil && off < 0 {
+		err = errors.Errorf("negative offset %d", off)
+	}
 	if err != nil {
 		return nil, errors.Wrap(err, "_rebuild_tensor_v2: storage_offset")
 	}
@@ -157,6 +160,9 @@ func unpickle(p []byte, storages map[string]*storageRef) (any, error) {
 			return nil, errors.Errorf("storage key is a %T", t.Get(2))
 		}
 		numel, err := pyInt(t.Get(4))
+		if err == nil && (numel < 0 || numel > 1<<53) {
+			err = errors.Errorf("%d elements", numel)
+		}
 		if err != nil {
 			return nil, errors.Wrapf(err, "storage %q: size", key)
 		}
