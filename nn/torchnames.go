@@ -2,6 +2,7 @@ package nn
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gradflow/gradflow/graph"
@@ -53,9 +54,9 @@ type TorchModule interface {
 
 // TorchState returns the state_dict entries of the PyTorch module equivalent to
 // model, with PyTorch's keys relative to the model (its scope stripped, "/" written
-// as "."), in the order of model.Params(). The model's scope is the one it was built
-// in for an nn layer, else the longest scope that holds all of its Params; use
-// TorchStateIn to give it.
+// as "."), in the order of model.Params(), each entry with no Param after its
+// layer's Params. The model's scope is the one it was built in for an nn layer, else
+// the longest scope that holds all of its Params; use TorchStateIn to give it.
 //
 // Entries come from TorchModule where a layer implements it; a layer that does not
 // is searched for sub-layers in its exported fields (Layer values, slices and arrays
@@ -123,10 +124,18 @@ func TorchStateIn(model Layer, scope string) ([]TorchTensor, error) {
 		out = append(out, e)
 		dirs[dir(e.Key)] = true
 	}
-	for _, e := range extra {
-		if dirs[dir(e.Key)] {
-			out = append(out, e)
+	for _, e := range extra { // after its layer's last Param, as PyTorch orders them
+		if !dirs[dir(e.Key)] {
+			continue
 		}
+		at := len(out)
+		for i := len(out) - 1; i >= 0; i-- {
+			if dir(out[i].Key) == dir(e.Key) {
+				at = i + 1
+				break
+			}
+		}
+		out = slices.Insert(out, at, e)
 	}
 	seen := map[string]string{}
 	for i := range out {
