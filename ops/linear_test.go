@@ -259,7 +259,7 @@ func TestLinearErrors(t *testing.T) {
 		{"int x", xi, w, b, "dtype int"},
 		{"mixed dtypes", x32, w, b, "w has dtype float64, x float32"},
 		{"vector x", f64("xv", 3), w, b, "want (N, In) and (In, Out)"},
-		{"3-D x", f64("x3", 2, 4, 3), w, b, "want (N, In) and (In, Out)"},
+		{"3-D x, in mismatch", f64("x3", 2, 4, 2), w, b, "x (2, 4, 2) and w (3, 5)"},
 		{"in mismatch", f64("x4", 4, 2), w, b, "x (4, 2) and w (3, 5)"},
 		{"bias size", x, w, f64("b4", 4), "b (4), want (5)"},
 		{"bias matrix", x, w, f64("bm", 1, 5), "want (5)"},
@@ -390,4 +390,52 @@ func TestAddTo(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLinear3D: a (N, T, In) input is transformed row by row: the values equal, bit
+// for bit, those of the (N·T, In) matrix; gradients pass the numeric check.
+func TestLinear3D(t *testing.T) {
+	for _, dt := range dtypes {
+		for _, relu := range []bool{false, true} {
+			xs, ws, bs := uniform(1, 2*3*4, -1, 1), uniform(2, 4*5, -1, 1), uniform(3, 5, -1, 1)
+			run := func(shape []int) [][]float64 {
+				vals, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
+					x := newInput(g, dt, "x", shape, xs)
+					w := newInput(g, dt, "w", []int{4, 5}, ws)
+					b := newInput(g, dt, "b", []int{5}, bs)
+					y, err := linearFn(relu)(x, w, b)
+					if err != nil {
+						return nil, err
+					}
+					s, err := gorgonia.Sum(y)
+					if err != nil {
+						return nil, err
+					}
+					gr, err := gorgonia.Grad(s, x, w, b)
+					if err != nil {
+						return nil, err
+					}
+					return append([]*gorgonia.Node{y}, gr...), nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return vals
+			}
+			a, b := run([]int{2, 3, 4}), run([]int{6, 4})
+			for i := range a {
+				if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
+					t.Errorf("%v relu=%v: output %d of the 3-D input differs from the 2-D one", dt, relu, i)
+				}
+			}
+			checkGradT(t, func() (*gorgonia.Node, []*gorgonia.Node, error) {
+				g := gorgonia.NewGraph()
+				x := newInput(g, dt, "x", []int{2, 3, 4}, xs)
+				w := newInput(g, dt, "w", []int{4, 5}, ws)
+				b := newInput(g, dt, "b", []int{5}, bs)
+				y, err := linearFn(relu)(x, w, b)
+				return y, []*gorgonia.Node{x, w, b}, err
+			})
+		}
+	}
 }
