@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -28,14 +29,74 @@ func Summary(params []*Param) string {
 	return b.String()
 }
 
-// WriteDot writes the graph in Graphviz DOT format (render with `dot -Tsvg`).
-func WriteDot(w io.Writer, g *Graph) (err error) {
+// DotOption configures WriteDot.
+type DotOption func(*dotConfig)
+
+type dotConfig struct{ values bool }
+
+// DotValues makes WriteDot write gorgonia's full DOT, with every node's value (every
+// weight: megabytes for a model of 100k parameters) instead of the structure alone.
+func DotValues() DotOption { return func(c *dotConfig) { c.values = true } }
+
+// WriteDot writes the graph's structure in Graphviz DOT format (render with
+// `dot -Tsvg`): a box per node labelled with its name, its op (or "param" with the
+// param's name and kind, or "input"), its shape and dtype, and an arrow from each
+// operand to the node that reads it. Values are left out unless DotValues is given.
+func WriteDot(w io.Writer, g *Graph, opts ...DotOption) (err error) {
 	defer Recover(&err)
 	if g == nil {
 		return errors.New("graph: WriteDot of a nil Graph")
 	}
-	if _, err := io.WriteString(w, g.expr.ToDot()); err != nil {
+	var c dotConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	var out string
+	if c.values {
+		out = g.expr.ToDot()
+	} else {
+		out = g.structureDot()
+	}
+	if _, err := io.WriteString(w, out); err != nil {
 		return errors.Wrap(err, "graph: WriteDot")
 	}
 	return nil
+}
+
+// structureDot is WriteDot's default output, nodes in ID order.
+func (g *Graph) structureDot() string {
+	nodes := g.expr.AllNodes()
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID() < nodes[j].ID() })
+	var b strings.Builder
+	b.WriteString("digraph gradflow {\n\trankdir=BT;\n\tnode [shape=box, fontname=\"monospace\"];\n")
+	for _, n := range nodes {
+		what := "input"
+		switch p := g.ParamOf(n); {
+		case p != nil:
+			what = fmt.Sprintf("param %s (%v)", p.Name(), p.Kind())
+		case n.Op() != nil:
+			what = n.Op().String()
+		}
+		label := strings.Join([]string{n.Name(), what, fmt.Sprintf("%v %v", n.Shape(), n.Dtype())}, "\n")
+		fmt.Fprintf(&b, "\tn%d [label=\"%s\"];\n", n.ID(), dotEscape(label))
+	}
+	for _, n := range nodes {
+		it := g.expr.From(n.ID())
+		var kids []int64
+		for it.Next() {
+			kids = append(kids, it.Node().ID())
+		}
+		sort.Slice(kids, func(i, j int) bool { return kids[i] < kids[j] })
+		for _, k := range kids {
+			fmt.Fprintf(&b, "\tn%d -> n%d;\n", k, n.ID())
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// dotEscape escapes s for a double-quoted DOT string, keeping its line breaks.
+func dotEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return r.Replace(s)
 }

@@ -5,9 +5,9 @@ import (
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // MultiHeadAttentionConfig configures a MultiHeadAttention layer.
@@ -34,10 +34,10 @@ type MultiHeadAttentionConfig struct {
 // gets uniform weights over all keys, with no gradient to the scores (PyTorch gives
 // NaN).
 //
-// The attention itself is one op each way (attention_op.go): heads are column blocks
-// of the projected tensors, never copied apart, and self-attention projects q, k and
-// v with one GEMM. The forward keeps the attention weights (B, Heads, T, S) for the
-// backward in a training graph.
+// It runs ops.MultiHeadAttention: the attention is one op each way, heads are column
+// blocks of the projected tensors, never copied apart, and self-attention projects q,
+// k and v with one GEMM. The forward keeps the attention weights (B, Heads, T, S) for
+// the backward in a training graph.
 //
 // Params in PyTorch's layout and names ("." becomes "/"), so that a state dict copies
 // over as is: InProjWeight (3*Embed, Embed) stacking W_q, W_k, W_v, "<scope>/in_proj_weight",
@@ -114,108 +114,34 @@ func (a *MultiHeadAttention) Attend(g *graph.Graph, query, key, value, keyPaddin
 		return nil, errors.Errorf("nn: attention %q: query, key, value shapes %v, %v, %v, want (B, T, %d), (B, S, %d), (B, S, %d)",
 			a.name, qs, ks, vs, a.Embed, a.Embed, a.Embed)
 	}
-	b, t, s := qs[0], qs[1], ks[1]
+	b, s := qs[0], ks[1]
 	if keyPadding != nil {
 		if ps := keyPadding.Shape(); len(ps) != 2 || ps[0] != b || ps[1] != s {
 			return nil, errors.Errorf("nn: attention %q: key padding mask shape %v, want (%d, %d)", a.name, ps, b, s)
 		}
 	}
-	if out, err = a.attend(g, query, key, value, keyPadding, b, t, s); err != nil {
+	if out, err = a.attend(g, query, key, value, keyPadding); err != nil {
 		return nil, errors.Wrapf(err, "nn: attention %q", a.name)
 	}
 	return out, nil
 }
 
-func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node, b, t, s int) (*gorgonia.Node, error) {
-	e := a.Embed
-	w, err := g.Node(a.InProjWeight)
-	if err != nil {
-		return nil, err
-	}
-	var bias *gorgonia.Node
-	if a.InProjBias != nil {
-		if bias, err = g.Node(a.InProjBias); err != nil {
+func (a *MultiHeadAttention) attend(g *graph.Graph, query, key, value, keyPadding *gorgonia.Node) (*gorgonia.Node, error) {
+	var w [4]*gorgonia.Node // InProjWeight, InProjBias, OutProjWeight, OutProjBias
+	for i, p := range []*graph.Param{a.InProjWeight, a.InProjBias, a.OutProjWeight, a.OutProjBias} {
+		if p == nil {
+			continue
+		}
+		var err error
+		if w[i], err = g.Node(p); err != nil {
 			return nil, err
 		}
 	}
-	p := attnParams{Heads: a.Heads, Causal: a.Causal, Padding: keyPadding != nil, NoGrad: !g.Training(),
-		state: new(attnState)}
+	opt := ops.MultiHeadAttentionOptions{Heads: a.Heads, Causal: a.Causal, NoGrad: !g.Training()}
 	if a.Dropout > 0 && g.Training() {
-		p.Dropout, p.rng = a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))
+		opt.Dropout, opt.Rand = a.Dropout, g.Rand(g.UniqueName("attention/"+a.name+"/dropout"))
 	}
-	var ctx *gorgonia.Node
-	if query == key && key == value {
-		// Self-attention: one GEMM projects q, k and v side by side, (B, T, 3E).
-		qkv, err := project(query, w, bias)
-		if err != nil {
-			return nil, err
-		}
-		p.Packed = true
-		in := []*gorgonia.Node{qkv}
-		if keyPadding != nil {
-			in = append(in, keyPadding)
-		}
-		if ctx, err = attnPackedDef.Apply(p, in...); err != nil {
-			return nil, err
-		}
-	} else {
-		// W_q, W_k, W_v through a (3, E, E) reshape: slice indices stay below 256,
-		// which gorgonia's slice hash needs (see slice1).
-		w3, err := gorgonia.Reshape(w, tensor.Shape{3, e, e})
-		if err != nil {
-			return nil, err
-		}
-		var b3 *gorgonia.Node
-		if bias != nil {
-			if b3, err = gorgonia.Reshape(bias, tensor.Shape{3, e}); err != nil {
-				return nil, err
-			}
-		}
-		var in []*gorgonia.Node
-		for k, x := range []*gorgonia.Node{query, key, value} {
-			wk, err := slice1(w3, gorgonia.S(k))
-			if err != nil {
-				return nil, err
-			}
-			var bk *gorgonia.Node
-			if b3 != nil {
-				if bk, err = slice1(b3, gorgonia.S(k)); err != nil {
-					return nil, err
-				}
-			}
-			pk, err := project(x, wk, bk)
-			if err != nil {
-				return nil, err
-			}
-			in = append(in, pk)
-		}
-		if keyPadding != nil {
-			in = append(in, keyPadding)
-		}
-		if ctx, err = attnSplitDef.Apply(p, in...); err != nil {
-			return nil, err
-		}
-	}
-	wo, err := g.Node(a.OutProjWeight)
-	if err != nil {
-		return nil, err
-	}
-	var bo *gorgonia.Node
-	if a.OutProjBias != nil {
-		if bo, err = g.Node(a.OutProjBias); err != nil {
-			return nil, err
-		}
-	}
-	return project(ctx, wo, bo)
-}
-
-// project returns x·wᵀ + b for x (..., In), w (Out, In) in PyTorch's layout and b
-// (Out) or nil, as one node (projDef).
-func project(x, w, b *gorgonia.Node) (*gorgonia.Node, error) {
-	if b == nil {
-		return projDef.Apply(projParams{}, x, w)
-	}
-	return projDef.Apply(projParams{Bias: true}, x, w, b)
+	return ops.MultiHeadAttention(query, key, value, w[0], w[1], w[2], w[3], keyPadding, opt)
 }
 
 // Params returns [InProjWeight, InProjBias, OutProjWeight, OutProjBias] (without the

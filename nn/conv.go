@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -34,7 +35,7 @@ type Conv2DConfig struct {
 // shape (Out) and is nil with NoBias. Both are initialised as in PyTorch:
 // U(-1/sqrt(fanIn), 1/sqrt(fanIn)), fanIn = In*kH*kW.
 //
-// It runs on gradflow's own convolution op (conv_op.go: im2col and one large GEMM per
+// It runs ops.Conv2D, gradflow's own convolution op (im2col and one large GEMM per
 // pass, the bias fused), 1.3 to 2 times faster than gorgonia's Conv2d in our
 // benchmarks, with the same gradients.
 type Conv2D struct {
@@ -84,11 +85,31 @@ func NewConv2D(s *graph.Scope, cfg Conv2DConfig) (*Conv2D, error) {
 // Build implements LayerConfig.
 func (c Conv2DConfig) Build(s *graph.Scope) (Layer, error) { return NewConv2D(s, c) }
 
-// OutputSize returns (H', W') for an input of spatial size (h, w); a size < 1 means
-// the input is too small for the kernel.
-func (l *Conv2D) OutputSize(h, w int) (int, int) {
-	return convOut(h, l.Kernel[0], l.Stride[0], l.Padding[0], l.Dilation[0]),
-		convOut(w, l.Kernel[1], l.Stride[1], l.Padding[1], l.Dilation[1])
+// OutputSize returns (H', W') for an input of spatial size (h, w), or an error naming
+// the layer when its fields are out of range (Kernel, Stride and Dilation each >= 1,
+// Padding >= 0; they are exported and may have changed since NewConv2D) or the input
+// is too small for the kernel.
+func (l *Conv2D) OutputSize(h, w int) (int, int, error) {
+	opt, err := l.options()
+	if err != nil {
+		return 0, 0, err
+	}
+	oh, ow, err := opt.OutputSize(l.Kernel, h, w)
+	if err != nil {
+		return 0, 0, errors.Wrapf(err, "nn: %v", l)
+	}
+	return oh, ow, nil
+}
+
+// options checks the layer's fields and returns them as ops.Conv2D's options.
+func (l *Conv2D) options() (ops.Conv2DOptions, error) {
+	for i := range 2 {
+		if l.Kernel[i] < 1 || l.Stride[i] < 1 || l.Dilation[i] < 1 || l.Padding[i] < 0 {
+			return ops.Conv2DOptions{}, errors.Errorf("nn: %v: Kernel %v, Stride %v, Dilation %v, Padding %v, want Kernel, Stride and Dilation >= 1, Padding >= 0",
+				l, l.Kernel, l.Stride, l.Dilation, l.Padding)
+		}
+	}
+	return ops.Conv2DOptions{Stride: l.Stride, Padding: l.Padding, Dilation: l.Dilation}, nil
 }
 
 // Forward returns the convolution of x, of shape (N, In, H, W).
@@ -100,37 +121,22 @@ func (l *Conv2D) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if len(shp) != 4 || shp[1] != l.In {
 		return nil, errors.Errorf("nn: conv2d %q: input shape %v, want (N, %d, H, W)", l.name, shp, l.In)
 	}
-	if oh, ow := l.OutputSize(shp[2], shp[3]); oh < 1 || ow < 1 {
+	opt, err := l.options()
+	if err != nil {
+		return nil, err
+	}
+	if oh, ow, err := opt.OutputSize(l.Kernel, shp[2], shp[3]); err != nil { // the fields are valid: too small
 		return nil, errors.Errorf("nn: conv2d %q: input shape %v is too small for kernel %v (padding %v, dilation %v): output %dx%d",
 			l.name, shp, l.Kernel, l.Padding, l.Dilation, oh, ow)
 	}
-	w, err := g.Node(l.Weight)
+	w, b, err := convNodes(g, l.Weight, l.Bias)
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: conv2d %q", l.name)
 	}
-	return l.conv(g, x, w)
-}
-
-// conv applies the convolution with weight node w (shape (Out, In, kH, kW)) and adds
-// the bias.
-func (l *Conv2D) conv(g *graph.Graph, x, w *gorgonia.Node) (*gorgonia.Node, error) {
-	var b *gorgonia.Node
-	if l.Bias != nil {
-		var err error
-		if b, err = g.Node(l.Bias); err != nil {
-			return nil, errors.Wrapf(err, "nn: conv2d %q", l.name)
-		}
-	}
-	y, err := conv2d(l.geom(), x, w, b)
-	if err != nil {
-		return nil, errors.Wrapf(err, "nn: conv2d %q: input shape %v", l.name, x.Shape())
+	if y, err = ops.Conv2D(x, w, b, opt); err != nil {
+		return nil, errors.Wrapf(err, "nn: conv2d %q: input shape %v", l.name, shp)
 	}
 	return y, nil
-}
-
-func (l *Conv2D) geom() convGeom {
-	return convGeom{kh: l.Kernel[0], kw: l.Kernel[1], sh: l.Stride[0], sw: l.Stride[1],
-		ph: l.Padding[0], pw: l.Padding[1], dh: l.Dilation[0], dw: l.Dilation[1]}
 }
 
 // Params returns [Weight, Bias] (or [Weight] with NoBias).
@@ -143,6 +149,19 @@ func (l *Conv2D) Params() []*graph.Param {
 
 // String returns `conv2d "<scope>"`, as errors name the layer.
 func (l *Conv2D) String() string { return fmt.Sprintf("conv2d %q", l.name) }
+
+// convNodes returns the nodes of a convolution's weight and bias (nil without).
+func convNodes(g *graph.Graph, weight, bias *graph.Param) (w, b *gorgonia.Node, err error) {
+	if w, err = g.Node(weight); err != nil {
+		return nil, nil, err
+	}
+	if bias != nil {
+		if b, err = g.Node(bias); err != nil {
+			return nil, nil, err
+		}
+	}
+	return w, b, nil
+}
 
 // convParams creates a convolution's weight (out, in, kernel...) and bias (out) with
 // PyTorch's default initialisation unless winit or binit is set.
@@ -166,15 +185,6 @@ func convParams(s *graph.Scope, out, in int, kernel []int, noBias bool, winit, b
 		return nil, nil, err
 	}
 	return w, b, nil
-}
-
-// convOut is the output length of a convolution or pooling window along one axis.
-func convOut(in, k, stride, pad, dil int) int {
-	span := dil*(k-1) + 1
-	if in+2*pad < span {
-		return 0
-	}
-	return (in+2*pad-span)/stride + 1
 }
 
 // orOne returns p with zero entries replaced by 1.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -31,13 +32,12 @@ type Conv1DConfig struct {
 // layout (Out, In, Kernel); Bias has shape (Out) and is nil with NoBias; both are
 // initialised U(-1/sqrt(In*Kernel), 1/sqrt(In*Kernel)) as in PyTorch.
 //
-// It is a Conv2D on the input viewed as (N, In, 1, L) with a (1, Kernel) kernel.
+// It runs ops.Conv1D.
 type Conv1D struct {
 	Weight                            *graph.Param
 	Bias                              *graph.Param
 	In, Out                           int
 	Kernel, Stride, Padding, Dilation int
-	conv                              *Conv2D
 	name                              string
 }
 
@@ -68,18 +68,35 @@ func NewConv1D(s *graph.Scope, cfg Conv1DConfig) (*Conv1D, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: conv1d %q", name)
 	}
-	l.conv = &Conv2D{Bias: l.Bias, In: cfg.In, Out: cfg.Out, Kernel: [2]int{1, cfg.Kernel},
-		Stride: [2]int{1, stride}, Padding: [2]int{0, cfg.Padding}, Dilation: [2]int{1, dil}, name: name}
 	return l, nil
 }
 
 // Build implements LayerConfig.
 func (c Conv1DConfig) Build(s *graph.Scope) (Layer, error) { return NewConv1D(s, c) }
 
-// OutputSize returns L' for an input of length n; a size < 1 means the input is too
-// short for the kernel.
-func (l *Conv1D) OutputSize(n int) int {
-	return convOut(n, l.Kernel, l.Stride, l.Padding, l.Dilation)
+// OutputSize returns L' for an input of length n, or an error naming the layer when
+// its fields are out of range (Kernel, Stride and Dilation >= 1, Padding >= 0; they
+// are exported and may have changed since NewConv1D) or the input is too short for the
+// kernel.
+func (l *Conv1D) OutputSize(n int) (int, error) {
+	opt, err := l.options()
+	if err != nil {
+		return 0, err
+	}
+	out, err := opt.OutputSize(l.Kernel, n)
+	if err != nil {
+		return 0, errors.Wrapf(err, "nn: %v", l)
+	}
+	return out, nil
+}
+
+// options checks the layer's fields and returns them as ops.Conv1D's options.
+func (l *Conv1D) options() (ops.Conv1DOptions, error) {
+	if l.Kernel < 1 || l.Stride < 1 || l.Dilation < 1 || l.Padding < 0 {
+		return ops.Conv1DOptions{}, errors.Errorf("nn: %v: Kernel %d, Stride %d, Dilation %d, Padding %d, want Kernel, Stride and Dilation >= 1, Padding >= 0",
+			l, l.Kernel, l.Stride, l.Dilation, l.Padding)
+	}
+	return ops.Conv1DOptions{Stride: l.Stride, Padding: l.Padding, Dilation: l.Dilation}, nil
 }
 
 // Forward returns the convolution of x, of shape (N, In, L).
@@ -91,26 +108,20 @@ func (l *Conv1D) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if len(shp) != 3 || shp[1] != l.In {
 		return nil, errors.Errorf("nn: conv1d %q: input shape %v, want (N, %d, L)", l.name, shp, l.In)
 	}
-	if n := l.OutputSize(shp[2]); n < 1 {
+	opt, err := l.options()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := opt.OutputSize(l.Kernel, shp[2]); err != nil { // the fields are valid: too short
 		return nil, errors.Errorf("nn: conv1d %q: input shape %v is too short for kernel %d (padding %d, dilation %d)",
 			l.name, shp, l.Kernel, l.Padding, l.Dilation)
 	}
-	w, err := g.Node(l.Weight)
+	w, b, err := convNodes(g, l.Weight, l.Bias)
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: conv1d %q", l.name)
 	}
-	if w, err = gorgonia.Reshape(w, []int{l.Out, l.In, 1, l.Kernel}); err != nil {
-		return nil, errors.Wrapf(err, "nn: conv1d %q: weight", l.name)
-	}
-	if x, err = gorgonia.Reshape(x, []int{shp[0], l.In, 1, shp[2]}); err != nil {
-		return nil, errors.Wrapf(err, "nn: conv1d %q: input", l.name)
-	}
-	if y, err = l.conv.conv(g, x, w); err != nil {
-		return nil, err
-	}
-	ys := y.Shape()
-	if y, err = gorgonia.Reshape(y, []int{ys[0], ys[1], ys[3]}); err != nil {
-		return nil, errors.Wrapf(err, "nn: conv1d %q: output", l.name)
+	if y, err = ops.Conv1D(x, w, b, opt); err != nil {
+		return nil, errors.Wrapf(err, "nn: conv1d %q: input shape %v", l.name, shp)
 	}
 	return y, nil
 }

@@ -179,27 +179,3 @@ func mustLayer[L Layer](l L, err error) (Layer, string, error) {
 	}
 	return l, "", nil
 }
-
-// TestConv2DChunks forces the op's batched path (the other tests' images are small
-// enough for the one-sample-at-a-time path) and to split the batch into several im2col
-// matrices, and checks the gradients and the golden values again.
-func TestConv2DChunks(t *testing.T) {
-	defer func(b, s int) { colBudget, sampleColBudget = b, s }(colBudget, sampleColBudget)
-	colBudget = 100 // one or two samples per chunk in these cases
-	sampleColBudget = 0
-	for _, dt := range dtypes {
-		for _, c := range convCases[:3] {
-			t.Run(dt.String()+"/"+c.name, func(t *testing.T) {
-				s := graph.NewScope(dt, graph.Seed(3))
-				x := append([]int{3}, c.x[1:]...)
-				l, err := NewConv2D(s.Sub("conv"), Conv2DConfig{In: c.x[1], Out: c.out, Kernel: c.kernel,
-					Stride: c.stride, Padding: c.padding, Dilation: c.dilation, NoBias: c.noBias})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkLayerGrad(t, dt, l, randTensor(dt, 7, x...))
-			})
-		}
-	}
-	TestConv2DGolden(t)
-}

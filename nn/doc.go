@@ -2,7 +2,10 @@
 //
 // A layer is a struct holding its *graph.Param fields (its weights and biases), built by
 // a validating constructor from its XxxConfig, with Forward, which adds the layer's
-// nodes to a Graph by calling ops, and Params. Layers are nouns (Linear, Sequential);
+// nodes to a Graph by calling one function of package ops (Conv2D calls ops.Conv2D,
+// LSTM ops.LSTM, ...), and Params. nn defines no op and holds no kernel: they all live
+// in ops. Layers check their exported fields where Forward uses them, so a field set
+// out of range after construction is an error naming the layer. Layers are nouns (Linear, Sequential);
 // functions that build nodes are verbs or loss names (MSE, SoftmaxCrossEntropy).
 //
 // Activations are values (ReLU, GELU, SiLU, Tanh, LeakyReLU(0.2), ...): each is a Layer

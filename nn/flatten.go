@@ -60,14 +60,20 @@ type ReshapeConfig struct {
 	// Shape is the shape of each example, without the batch axis; at most one entry
 	// may be -1, inferred from the others. Every other entry is > 0.
 	Shape []int
+	// WithBatch makes Shape the whole output shape, batch axis included, so that a
+	// Reshape can merge or split the batch and time axes of sequences (PyTorch's
+	// x.view(-1, F) and x.view(-1, T, F)): {-1, F} turns (N, T, F) into (N·T, F),
+	// {-1, T, F} turns it back.
+	WithBatch bool
 }
 
 // Reshape gives each example a new shape, keeping the batch axis and the row-major
 // order of the values (PyTorch's x.view(N, *Shape)): input (N, ...), output
 // (N, Shape...). No Params.
 type Reshape struct {
-	Shape []int
-	name  string
+	Shape     []int
+	WithBatch bool
+	name      string
 }
 
 var (
@@ -93,7 +99,7 @@ func NewReshape(s *graph.Scope, cfg ReshapeConfig) (*Reshape, error) {
 	if infer > 1 {
 		return nil, errors.Errorf("nn: reshape %q: Shape %v has %d entries -1, want at most one", name, cfg.Shape, infer)
 	}
-	return &Reshape{Shape: append([]int(nil), cfg.Shape...), name: name}, nil
+	return &Reshape{Shape: append([]int(nil), cfg.Shape...), WithBatch: cfg.WithBatch, name: name}, nil
 }
 
 // Build implements LayerConfig.
@@ -110,6 +116,9 @@ func (l *Reshape) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, e
 	}
 	per := shp.TotalSize() / shp[0]
 	out := []int{shp[0]}
+	if l.WithBatch {
+		per, out = shp.TotalSize(), nil
+	}
 	known, inferAt := 1, -1
 	for i, d := range l.Shape {
 		if d == -1 {
@@ -120,8 +129,12 @@ func (l *Reshape) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, e
 		out = append(out, d)
 	}
 	if inferAt >= 0 && per%known == 0 {
-		out[inferAt+1] = per / known
+		out[len(out)-len(l.Shape)+inferAt] = per / known
 		known = per
+	}
+	if l.WithBatch && known != per {
+		return nil, errors.Errorf("nn: reshape %q: input shape %v has %d values, Shape %v (with the batch axis) wants %d",
+			l.name, shp, per, l.Shape, known)
 	}
 	if known != per {
 		return nil, errors.Errorf("nn: reshape %q: input shape %v has %d values per example, Shape %v wants %d",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -69,21 +70,12 @@ func (l *GRU) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // Run returns the hidden states of every step, (B, T, Hidden), and the last one,
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *GRU) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
-	// b_ih and b_hh stay apart: b_hn is multiplied by r.
-	in, err := recurrentInputs(g, "gru", l.name, x, l.In, l.Hidden, l.params(), false,
+	wih, whh, bih, bhh, st, err := l.params().nodes(g, "gru", l.name, x, l.In, l.Hidden,
 		map[string]*gorgonia.Node{"h": h0}, "h")
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := gruSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
-	}
-	H := l.Hidden
-	if out, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H}, ws); err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
-	}
-	if last, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H, Last: true}, ws); err != nil {
+	if out, last, err = ops.GRU(x, st[0], wih, whh, bih, bhh); err != nil {
 		return nil, nil, errors.Wrapf(err, "nn: gru %q", l.name)
 	}
 	return out, last, nil

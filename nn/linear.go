@@ -33,7 +33,8 @@ type LinearConfig struct {
 // Linear is a fully connected layer: y = x·W + b, followed by its Activation if it has
 // one.
 //
-// Input (N, In); output (N, Out). Weight has shape (In, Out), the transpose of PyTorch's
+// Input (N, In); output (N, Out); or, over the last axis of any rank as PyTorch's
+// nn.Linear, (N, T, In) to (N, T, Out). Weight has shape (In, Out), the transpose of PyTorch's
 // (out_features, in_features), so the forward pass is a plain matrix product; Bias has
 // shape (Out) and is nil with NoBias.
 type Linear struct {
@@ -98,8 +99,8 @@ func (l *Linear) Forward(g *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if x == nil {
 		return nil, errors.Errorf("nn: linear %q: nil input", l.name)
 	}
-	if shp := x.Shape(); len(shp) != 2 || shp[1] != l.In {
-		return nil, errors.Errorf("nn: linear %q: input shape %v, want (N, %d)", l.name, shp, l.In)
+	if shp := x.Shape(); len(shp) < 2 || shp[len(shp)-1] != l.In {
+		return nil, errors.Errorf("nn: linear %q: input shape %v, want (N, %d) (or (N, ..., %d))", l.name, shp, l.In, l.In)
 	}
 	w, err := g.Node(l.Weight)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -69,23 +70,12 @@ func (l *LSTM) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error)
 // state h and cell c, (B, Hidden) each, starting from h0 and c0 (B, Hidden), zeros
 // where nil.
 func (l *LSTM) Run(g *graph.Graph, x, h0, c0 *gorgonia.Node) (out, h, c *gorgonia.Node, err error) {
-	in, err := recurrentInputs(g, "lstm", l.name, x, l.In, l.Hidden, l.params(), true,
+	wih, whh, bih, bhh, st, err := l.params().nodes(g, "lstm", l.name, x, l.In, l.Hidden,
 		map[string]*gorgonia.Node{"h": h0, "c": c0}, "h", "c")
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ws, err := lstmSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
-	if err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
-	}
-	H := l.Hidden
-	if out, err = recurrentSlotDef.Apply(slotParams{Offset: 5 * H, Size: H}, ws); err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
-	}
-	if h, err = recurrentSlotDef.Apply(slotParams{Offset: 5 * H, Size: H, Last: true}, ws); err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
-	}
-	if c, err = recurrentSlotDef.Apply(slotParams{Offset: 4 * H, Size: H, Last: true}, ws); err != nil {
+	if out, h, c, err = ops.LSTM(x, st[0], st[1], wih, whh, bih, bhh); err != nil {
 		return nil, nil, nil, errors.Wrapf(err, "nn: lstm %q", l.name)
 	}
 	return out, h, c, nil

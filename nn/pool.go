@@ -76,10 +76,32 @@ func (l *Pool2D) kind() string {
 	return "avgpool2d"
 }
 
-// OutputSize returns (H', W') for an input of spatial size (h, w); a size < 1 means
-// the input is smaller than the kernel.
-func (l *Pool2D) OutputSize(h, w int) (int, int) {
-	return convOut(h, l.Kernel[0], l.Stride[0], l.Padding[0], 1), convOut(w, l.Kernel[1], l.Stride[1], l.Padding[1], 1)
+// OutputSize returns (H', W') for an input of spatial size (h, w), or an error naming
+// the layer when its fields are out of range (Kernel and Stride >= 1, Padding in [0,
+// Kernel/2]; they are exported and may have changed since construction) or the input
+// is smaller than the kernel.
+func (l *Pool2D) OutputSize(h, w int) (int, int, error) {
+	opt, err := l.options()
+	if err != nil {
+		return 0, 0, err
+	}
+	oh, ow, err := opt.OutputSize(h, w)
+	if err != nil {
+		return 0, 0, errors.Wrapf(err, "nn: %v", l)
+	}
+	return oh, ow, nil
+}
+
+// options checks the layer's fields and returns them as the ops' options.
+func (l *Pool2D) options() (ops.Pool2DOptions, error) {
+	o := ops.Pool2DOptions{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad}
+	if l.Stride[0] < 1 || l.Stride[1] < 1 {
+		return o, errors.Errorf("nn: %v: Stride = %v, want both >= 1", l, l.Stride)
+	}
+	if err := o.Validate(); err != nil {
+		return o, errors.Wrapf(err, "nn: %v", l)
+	}
+	return o, nil
 }
 
 // Forward pools x, of shape (N, C, H, W).
@@ -91,13 +113,17 @@ func (l *Pool2D) Forward(_ *graph.Graph, x *gorgonia.Node) (y *gorgonia.Node, er
 	if len(shp) != 4 {
 		return nil, errors.Errorf("nn: %s %q: input shape %v, want (N, C, H, W)", l.kind(), l.name, shp)
 	}
-	if oh, ow := l.OutputSize(shp[2], shp[3]); oh < 1 || ow < 1 {
+	opt, err := l.options()
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := opt.OutputSize(shp[2], shp[3]); err != nil { // the fields are valid: too small
 		return nil, errors.Errorf("nn: %s %q: input shape %v is smaller than kernel %v (padding %v)", l.kind(), l.name, shp, l.Kernel, l.Padding)
 	}
 	if l.max {
-		y, err = maxPoolDef.Apply(maxPoolParams{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding}, x)
+		y, err = ops.MaxPool2D(x, opt)
 	} else {
-		y, err = ops.AvgPool2D(x, ops.Pool2DOptions{Kernel: l.Kernel, Stride: l.Stride, Padding: l.Padding, ExcludePad: l.ExcludePad})
+		y, err = ops.AvgPool2D(x, opt)
 	}
 	if err != nil {
 		return nil, errors.Wrapf(err, "nn: %s %q", l.kind(), l.name)

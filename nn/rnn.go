@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -65,20 +66,12 @@ func (l *RNN) Forward(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 // Run returns the hidden states of every step, (B, T, Hidden), and the last one,
 // (B, Hidden), starting from h0 (B, Hidden), or zeros when h0 is nil.
 func (l *RNN) Run(g *graph.Graph, x, h0 *gorgonia.Node) (out, last *gorgonia.Node, err error) {
-	in, err := recurrentInputs(g, "rnn", l.name, x, l.In, l.Hidden, l.params(), true,
+	wih, whh, bih, bhh, st, err := l.params().nodes(g, "rnn", l.name, x, l.In, l.Hidden,
 		map[string]*gorgonia.Node{"h": h0}, "h")
 	if err != nil {
 		return nil, nil, err
 	}
-	hs, err := rnnSeqDef.Apply(lstmParams{Bias: l.BiasIH != nil}, in...)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
-	}
-	// hs is the op's output, which the backward reads: hand out copies.
-	if out, err = recurrentSlotDef.Apply(slotParams{Size: l.Hidden}, hs); err != nil {
-		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
-	}
-	if last, err = recurrentSlotDef.Apply(slotParams{Size: l.Hidden, Last: true}, hs); err != nil {
+	if out, last, err = ops.RNN(x, st[0], wih, whh, bih, bhh); err != nil {
 		return nil, nil, errors.Wrapf(err, "nn: rnn %q", l.name)
 	}
 	return out, last, nil

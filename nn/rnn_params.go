@@ -9,9 +9,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// This file holds what RNN, LSTM and GRU share: their PyTorch-layout Params, and
-// graph helpers that attention uses too. The layers themselves are fused ops over the
-// whole sequence (rnn_op.go).
+// This file holds what RNN, LSTM and GRU share: their PyTorch-layout Params and the
+// checks and zero initial states of their Run. The layers run ops.LSTM, ops.GRU and
+// ops.RNN, each a fused op over the whole sequence.
 
 // recurrentParams are the Params of one recurrent layer in PyTorch's layout: gates
 // stacked along the rows of weight_ih (gates*H, In) and weight_hh (gates*H, H).
@@ -62,21 +62,6 @@ func (p recurrentParams) list() []*graph.Param {
 	return []*graph.Param{p.wih, p.whh, p.bih, p.bhh}
 }
 
-// slice1 is gorgonia.Slice, fixed for results of one element: gorgonia's slice op
-// then returns a scalar value although the node's shape is (1, 1), and the next op
-// fails; a reshape to the node's own shape makes it a tensor again.
-//
-// gorgonia's slice op hashes its bounds as bytes, so slices of one node at offsets
-// that differ by 256 are merged into one node: slice through a reshape that keeps
-// every index below 256 (attention splits W_q, W_k, W_v through (3, E, E)).
-func slice1(n *gorgonia.Node, slices ...tensor.Slice) (*gorgonia.Node, error) {
-	s, err := gorgonia.Slice(n, slices...)
-	if err != nil || s.Shape().TotalSize() != 1 {
-		return s, err
-	}
-	return gorgonia.Reshape(s, s.Shape().Clone())
-}
-
 // constNode returns a node of the graph's dtype holding vals (zeros when nil), a
 // constant that gorgonia neither merges with another node (its name is made unique in
 // the graph) nor asks to be fed: a bound input node that no Param owns.
@@ -92,4 +77,43 @@ func constNode(g *graph.Graph, name string, shape []int, vals []float64) *gorgon
 	}
 	return gorgonia.NewTensor(g.Expr(), g.DType(), len(shape), gorgonia.WithShape(shape...),
 		gorgonia.WithName(g.UniqueName("const:"+name)), gorgonia.WithValue(t))
+}
+
+// nodes checks x (B, T, In) and the initial states (B, H), and returns the weight and
+// bias nodes (the biases nil without) and the states, zeros where nil.
+func (p recurrentParams) nodes(g *graph.Graph, kind, name string, x *gorgonia.Node, in, hidden int, states map[string]*gorgonia.Node, order ...string) (wih, whh, bih, bhh *gorgonia.Node, st []*gorgonia.Node, err error) {
+	if x == nil {
+		return nil, nil, nil, nil, nil, errors.Errorf("nn: %s %q: nil input", kind, name)
+	}
+	shp := x.Shape()
+	if len(shp) != 3 || shp[2] != in {
+		return nil, nil, nil, nil, nil, errors.Errorf("nn: %s %q: input shape %v, want (batch, time, %d)", kind, name, shp, in)
+	}
+	batch := shp[0]
+	wrap := func(err error) error { return errors.Wrapf(err, "nn: %s %q", kind, name) }
+	if wih, err = g.Node(p.wih); err != nil {
+		return nil, nil, nil, nil, nil, wrap(err)
+	}
+	if whh, err = g.Node(p.whh); err != nil {
+		return nil, nil, nil, nil, nil, wrap(err)
+	}
+	for _, what := range order {
+		s := states[what]
+		if s == nil {
+			s = constNode(g, kind+"/"+name+"/zero_"+what, []int{batch, hidden}, nil)
+		} else if ss := s.Shape(); len(ss) != 2 || ss[0] != batch || ss[1] != hidden {
+			return nil, nil, nil, nil, nil, errors.Errorf("nn: %s %q: initial %s shape %v, want (%d, %d)", kind, name, what, ss, batch, hidden)
+		}
+		st = append(st, s)
+	}
+	if p.bih == nil {
+		return wih, whh, nil, nil, st, nil
+	}
+	if bih, err = g.Node(p.bih); err != nil {
+		return nil, nil, nil, nil, nil, wrap(err)
+	}
+	if bhh, err = g.Node(p.bhh); err != nil {
+		return nil, nil, nil, nil, nil, wrap(err)
+	}
+	return wih, whh, bih, bhh, st, nil
 }

@@ -127,7 +127,7 @@ func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia
 	if a, err = Forward(l.drop1, g, a); err != nil {
 		return nil, err
 	}
-	h, err := residual(x, a)
+	h, err := ops.Add(x, a)
 	if err != nil {
 		return nil, err
 	}
@@ -157,47 +157,7 @@ func (l *TransformerEncoderLayer) encode(g *graph.Graph, x, keyPadding *gorgonia
 	if f, err = Forward(l.drop2, g, f); err != nil {
 		return nil, err
 	}
-	return residual(h, f)
-}
-
-// residualParams hold a residual node's output memory, kept across runs.
-type residualParams struct{}
-
-// residualDef maps (x, f) of one shape to x + f. It replaces gorgonia.Add, which
-// clones x into a new tensor at every run; the backward hands dy to both inputs.
-var residualDef = &ops.Def[residualParams]{
-	Name: "Residual", Arity: 2,
-	Shape: func(_ residualParams, in []tensor.Shape) (tensor.Shape, error) {
-		if !in[0].Eq(in[1]) {
-			return nil, errors.Errorf("x %v and branch %v, want one shape", in[0], in[1])
-		}
-		return in[0], nil
-	},
-	Forward: func(p residualParams, in []*tensor.Dense, y *tensor.Dense) error {
-		switch in[0].Dtype() {
-		case tensor.Float32:
-			addInto(y.Float32s(), in[0].Float32s(), in[1].Float32s())
-		default:
-			addInto(y.Float64s(), in[0].Float64s(), in[1].Float64s())
-		}
-		return nil
-	},
-	Backward: func(_ residualParams, _ []*gorgonia.Node, _, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
-		return []*gorgonia.Node{dy, dy}, nil
-	},
-}
-
-// residual returns x + f as one node that keeps its memory (residualDef).
-func residual(x, f *gorgonia.Node) (*gorgonia.Node, error) {
-	return residualDef.Apply(residualParams{}, x, f)
-}
-
-// addInto writes a + b into y.
-func addInto[F float](y, a, b []F) {
-	b, y = b[:len(a)], y[:len(a)]
-	for i, v := range a {
-		y[i] = v + b[i]
-	}
+	return ops.Add(h, f)
 }
 
 // Params returns the Params of SelfAttn, Linear1, Linear2, Norm1 and Norm2, in that

@@ -25,7 +25,7 @@ func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.IsScalar() {
 		return geluDef.fwd.Apply(struct{}{}, x)
 	}
-	return apply("GELU", geluOp{out: new(outBuf)}, x)
+	return geluTensorDef.Apply(struct{}{}, x)
 }
 
 // GELUTanh returns the tanh approximation of GELU,
@@ -114,7 +114,7 @@ type elementwise struct {
 }
 
 var (
-	geluDef     = newElementwise("GELU", gelu, geluGrad) // scalars; tensors use geluOp
+	geluDef     = newElementwise("GELU", gelu, geluGrad) // scalars; tensors use geluTensorDef
 	geluTanhDef = newElementwise("GELUTanh", geluTanh, geluTanhGrad)
 	siluDef     = newElementwise("SiLU", silu, siluGrad)
 )

@@ -1,5 +1,10 @@
-// Package ops holds differentiable ops that gorgonia lacks or gets wrong, and
-// CheckGrad, the numeric gradient checker to run on any op or layer.
+// Package ops holds every differentiable op of gradflow as a function on nodes, like
+// PyTorch's torch.nn.functional, with the kernels they run, and CheckGrad, the numeric
+// gradient checker to run on any op or layer. The nn layers are Params and a Forward
+// that calls one of these functions; a layer of one's own can call them the same way.
+// Each takes its nodes as explicit arguments and, where it has settings, one options
+// struct whose zero value is PyTorch's default (Conv2DOptions, Pool2DOptions,
+// BatchNormOptions, ...).
 //
 // ops is the bottom of gradflow: it imports gorgonia and nothing else of ours, and
 // every op works on plain gorgonia nodes, so it can be used with or without the
@@ -27,6 +32,15 @@
 //     Embedding (gather with a scatter-add backward), which gorgonia lacks.
 //   - Reshape, which copies: gorgonia's shares memory with its input, and an op after
 //     it whose backward works in place overwrites the input.
+//   - Conv2D and Conv1D (PyTorch's F.conv2d and F.conv1d: im2col and GEMMs per sample
+//     or per chunk of the batch, the bias fused) and MaxPool2D (stateless, NaN
+//     propagating, AVX-512 for 2x2 windows), which replace gorgonia's Conv2d and
+//     MaxPool2D for speed and for MaxPool2D's crash on a window of NaNs.
+//   - MultiHeadAttention (PyTorch's F.multi_head_attention_forward, batch first: the
+//     heads are column blocks of the projections, never copied apart) and the
+//     recurrent sequences LSTM, GRU and RNN (one fused op over the whole sequence
+//     each), which replace graphs of hundreds of gorgonia nodes. Add is a residual's
+//     sum as one node that keeps its memory.
 //   - Linear (x·W + b as one node, backward by GEMMs with transpose flags), LinearReLU
 //     (with the ReLU fused) and ReLU (one branch-free node each way), which replace
 //     gorgonia's Mul, BroadcastAdd and Rectify for speed with the same values.

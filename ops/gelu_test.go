@@ -1,12 +1,14 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/ops/blas"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // TestGELUFloat32Kernel checks the float32 kernels (AVX-512 where the CPU has it, and
@@ -14,16 +16,10 @@ import (
 // random points and special values: every result within one float32 ulp, nearly all
 // equal, NaN kept.
 func TestGELUFloat32Kernel(t *testing.T) {
-	saved := useAVX512
-	defer func() { useAVX512 = saved }()
-	for _, simd := range []bool{false, true} {
-		if simd && !saved {
-			t.Log("no AVX-512: only the Go kernels checked")
-			continue
-		}
-		useAVX512 = simd
-		t.Run(fmt.Sprintf("avx512=%t", simd), testGELUFloat32Kernel)
+	if blas.Active() < blas.PathAVX512 {
+		t.Log("no AVX-512: only the Go kernels checked")
 	}
+	kernelPaths(t, testGELUFloat32Kernel)
 }
 
 func testGELUFloat32Kernel(t *testing.T) {
@@ -45,8 +41,8 @@ func testGELUFloat32Kernel(t *testing.T) {
 	}
 	y := make([]float32, len(xs))
 	dx := make([]float32, len(xs))
-	geluF32(xs, y)
-	geluGradF32(xs, dy, dx)
+	kern.GELU32(xs, y)
+	kern.GELUGrad32(xs, dy, dx)
 	var diffY, diffD int
 	if !math.IsNaN(float64(y[nan])) || !math.IsNaN(float64(dx[nan])) {
 		t.Errorf("GELU(NaN) = %v, GELU'(NaN) = %v, want NaN", y[nan], dx[nan])
@@ -99,7 +95,7 @@ func TestGELUParallel(t *testing.T) {
 			x.Set(i, castTo(dt, rng.NormFloat64()*2))
 			dy.Set(i, castTo(dt, rng.NormFloat64()))
 		}
-		fwd, bwd := geluOp{out: new(outBuf)}, geluOp{grad: true, out: new(outBuf)}
+		fwd, bwd := geluOp(t, x, false), geluOp(t, x, true)
 		for run := 0; run < 2; run++ { // the second run reuses the outputs' memory
 			yv, err := fwd.Do(x)
 			if err != nil {
@@ -115,8 +111,8 @@ func TestGELUParallel(t *testing.T) {
 				var wantY, wantD float64
 				if dt == tensor.Float32 {
 					var ys, ds [1]float32
-					geluF32([]float32{float32(xi)}, ys[:])
-					geluGradF32([]float32{float32(xi)}, []float32{float32(dyi)}, ds[:])
+					kern.GELU32([]float32{float32(xi)}, ys[:])
+					kern.GELUGrad32([]float32{float32(xi)}, []float32{float32(dyi)}, ds[:])
 					wantY, wantD = float64(ys[0]), float64(ds[0])
 				} else {
 					wantY, wantD = gelu(xi), geluGrad(xi)*dyi
@@ -141,4 +137,15 @@ func toF64(v any) float64 {
 		return float64(f)
 	}
 	return v.(float64)
+}
+
+// geluOp returns the op of GELU (or with grad, of its gradient) for a tensor like x,
+// to run its Forward directly.
+func geluOp(t *testing.T, x *tensor.Dense, grad bool) *defOp[struct{}] {
+	t.Helper()
+	s := x.Shape().Clone()
+	if grad {
+		return &defOp[struct{}]{def: geluTensorGradDef, dtype: x.Dtype(), in: []tensor.Shape{s, s}, out: s}
+	}
+	return &defOp[struct{}]{def: geluTensorDef, dtype: x.Dtype(), in: []tensor.Shape{s}, out: s}
 }

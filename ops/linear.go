@@ -7,7 +7,9 @@ import (
 )
 
 // Linear returns x·w + b for x (N, In), w (In, Out) and b (Out), or x·w when b is nil:
-// the fully connected layer, one node. The output is (N, Out).
+// the fully connected layer, one node. The output is (N, Out). x may have more
+// leading axes, as PyTorch's F.linear allows: (N, T, In) gives (N, T, Out), every
+// row of the last axis transformed alike (one GEMM over the N·T rows, no copy).
 //
 // It replaces gorgonia.Mul followed by gorgonia.BroadcastAdd for speed. That pair is
 // two forward nodes and two outputs (the product, then the sum), and its backward
@@ -60,19 +62,24 @@ var linearDef = &Def[linearParams]{
 			return nil, errors.Errorf("got %d inputs, want x, w and an optional b", len(s))
 		}
 		x, w := s[0], s[1]
-		if x.Dims() != 2 || w.Dims() != 2 || x[1] != w[0] {
-			return nil, errors.Errorf("x %v and w %v, want (N, In) and (In, Out)", x, w)
+		if x.Dims() < 2 || w.Dims() != 2 || x[x.Dims()-1] != w[0] {
+			return nil, errors.Errorf("x %v and w %v, want (N, In) and (In, Out), or (N, ..., In)", x, w)
 		}
-		if x[0] <= 0 || x[1] <= 0 || w[1] <= 0 {
+		for _, d := range x {
+			if d <= 0 {
+				return nil, errors.Errorf("x %v and w %v, want every dimension > 0", x, w)
+			}
+		}
+		if w[1] <= 0 {
 			return nil, errors.Errorf("x %v and w %v, want every dimension > 0", x, w)
 		}
 		if len(s) == 3 && (s[2].Dims() != 1 || s[2][0] != w[1]) {
 			return nil, errors.Errorf("b %v, want (%d)", s[2], w[1])
 		}
-		return tensor.Shape{x[0], w[1]}, nil
+		return withLast(x, w[1]), nil
 	},
 	Forward: func(p linearParams, in []*tensor.Dense, y *tensor.Dense) error {
-		n, k, m := in[0].Shape()[0], in[0].Shape()[1], in[1].Shape()[1]
+		n, k, m := rowsOf(in[0].Shape()), in[1].Shape()[0], in[1].Shape()[1]
 		if y.Dtype() == tensor.Float32 {
 			var b []float32
 			if len(in) == 3 {
@@ -91,7 +98,7 @@ var linearDef = &Def[linearParams]{
 	Backward: func(p linearParams, in []*gorgonia.Node, y, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
 		if p.ReLU {
 			var err error
-			if dy, err = apply("ReLUGrad", reluGradOp{out: new(outBuf)}, y, dy); err != nil {
+			if dy, err = reluGradDef.Apply(struct{}{}, y, dy); err != nil {
 				return nil, err
 			}
 		}
@@ -121,14 +128,14 @@ var linearInputGradDef = &Def[struct{}]{
 	Arity: 2,
 	Shape: func(_ struct{}, s []tensor.Shape) (tensor.Shape, error) {
 		dy, w := s[0], s[1]
-		if dy.Dims() != 2 || w.Dims() != 2 || dy[1] != w[1] {
-			return nil, errors.Errorf("output gradient %v and w %v, want (N, Out) and (In, Out)", dy, w)
+		if dy.Dims() < 2 || w.Dims() != 2 || dy[dy.Dims()-1] != w[1] {
+			return nil, errors.Errorf("output gradient %v and w %v, want (N, ..., Out) and (In, Out)", dy, w)
 		}
-		return tensor.Shape{dy[0], w[0]}, nil
+		return withLast(dy, w[0]), nil
 	},
 	Forward: func(_ struct{}, in []*tensor.Dense, dx *tensor.Dense) error {
 		dy, w := in[0], in[1]
-		n, k, m := dx.Shape()[0], dx.Shape()[1], dy.Shape()[1]
+		n, k, m := rowsOf(dx.Shape()), w.Shape()[0], w.Shape()[1]
 		// dx (n, k) = dy (n, m) · wᵀ, w stored (k, m): the call gorgonia's Mul backward makes.
 		if dy.Dtype() == tensor.Float32 {
 			sgemm(false, true, n, k, m, elems[float32](dy), m, elems[float32](w), m, 0, elems[float32](dx), k)
@@ -145,14 +152,14 @@ var linearWeightGradDef = &Def[struct{}]{
 	Arity: 2,
 	Shape: func(_ struct{}, s []tensor.Shape) (tensor.Shape, error) {
 		x, dy := s[0], s[1]
-		if x.Dims() != 2 || dy.Dims() != 2 || x[0] != dy[0] {
-			return nil, errors.Errorf("x %v and output gradient %v, want (N, In) and (N, Out)", x, dy)
+		if x.Dims() < 2 || dy.Dims() != x.Dims() || !x[:x.Dims()-1].Eq(dy[:dy.Dims()-1]) {
+			return nil, errors.Errorf("x %v and output gradient %v, want (N, ..., In) and (N, ..., Out)", x, dy)
 		}
-		return tensor.Shape{x[1], dy[1]}, nil
+		return tensor.Shape{x[x.Dims()-1], dy[dy.Dims()-1]}, nil
 	},
 	Forward: func(_ struct{}, in []*tensor.Dense, dw *tensor.Dense) error {
 		x, dy := in[0], in[1]
-		k, m, n := dw.Shape()[0], dw.Shape()[1], x.Shape()[0]
+		k, m, n := dw.Shape()[0], dw.Shape()[1], rowsOf(x.Shape())
 		// dw (k, m) = xᵀ · dy, x stored (n, k): the call gorgonia's Mul backward makes.
 		if x.Dtype() == tensor.Float32 {
 			sgemm(true, false, k, m, n, elems[float32](x), k, elems[float32](dy), m, 0, elems[float32](dw), m)
@@ -168,18 +175,36 @@ var biasGradDef = &Def[struct{}]{
 	Name:  "BiasGrad",
 	Arity: 1,
 	Shape: func(_ struct{}, s []tensor.Shape) (tensor.Shape, error) {
-		if s[0].Dims() != 2 {
-			return nil, errors.Errorf("output gradient %v, want (N, Out)", s[0])
+		if s[0].Dims() < 2 {
+			return nil, errors.Errorf("output gradient %v, want (N, ..., Out)", s[0])
 		}
-		return tensor.Shape{s[0][1]}, nil
+		return tensor.Shape{s[0][s[0].Dims()-1]}, nil
 	},
 	Forward: func(_ struct{}, in []*tensor.Dense, db *tensor.Dense) error {
 		s := in[0].Shape()
+		rows, cols := rowsOf(s), s[s.Dims()-1]
 		if db.Dtype() == tensor.Float32 {
-			columnSums(elems[float32](in[0]), elems[float32](db), s[0], s[1])
+			columnSums(elems[float32](in[0]), elems[float32](db), rows, cols)
 		} else {
-			columnSums(elems[float64](in[0]), elems[float64](db), s[0], s[1])
+			columnSums(elems[float64](in[0]), elems[float64](db), rows, cols)
 		}
 		return nil
 	},
+}
+
+// rowsOf returns the number of rows of s seen as a matrix over its last axis: the
+// product of every dimension but the last.
+func rowsOf(s tensor.Shape) int {
+	n := 1
+	for _, d := range s[:s.Dims()-1] {
+		n *= d
+	}
+	return n
+}
+
+// withLast returns a copy of s with its last dimension set to d.
+func withLast(s tensor.Shape, d int) tensor.Shape {
+	out := s.Clone()
+	out[len(out)-1] = d
+	return out
 }

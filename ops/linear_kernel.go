@@ -1,8 +1,10 @@
 package ops
 
 import (
-	"github.com/gradflow/gradflow/ops/blas"
 	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/gradflow/gradflow/ops/blas"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // gemmFunc is C (m, n) = op(A)·op(B) + beta·C for row-major matrices, op a transpose
@@ -18,6 +20,32 @@ func sgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 
 func dgemm(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	blas.Implementation{}.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerial and dgemmSerial are sgemm and dgemm on the calling goroutine alone, for
+// kernels whose workers already use every core (one GEMM per sample or per head).
+func sgemmSerial(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	blas.Implementation{Threads: 1}.Sgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+func dgemmSerial(tA, tB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	blas.Implementation{Threads: 1}.Dgemm(trans(tA), trans(tB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOf and serialGemm return sgemm and sgemmSerial for float32, dgemm and
+// dgemmSerial for float64.
+func gemmOf[T float]() gemmFunc[T] {
+	if _, ok := any(T(0)).(float32); ok {
+		return any(gemmFunc[float32](sgemm)).(gemmFunc[T])
+	}
+	return any(gemmFunc[float64](dgemm)).(gemmFunc[T])
+}
+
+func serialGemm[T float]() gemmFunc[T] {
+	if _, ok := any(T(0)).(float32); ok {
+		return any(gemmFunc[float32](sgemmSerial)).(gemmFunc[T])
+	}
+	return any(gemmFunc[float64](dgemmSerial)).(gemmFunc[T])
 }
 
 func trans(t bool) gblas.Transpose {
@@ -41,49 +69,11 @@ func linearForward[T float](x, w, b, y []T, n, k, m int, relu bool, gemm gemmFun
 	for i := 0; i < n; i++ {
 		row := y[i*m : (i+1)*m]
 		if b != nil {
-			addTo(row, b)
+			kern.Add(row, b)
 		}
 		if relu {
-			reluRow(row)
+			kern.ReLU(row, row)
 		}
-	}
-}
-
-// addTo adds src to dst element by element (AVX2 where available; the same IEEE
-// additions either way).
-func addTo[T float](dst, src []T) {
-	src = src[:len(dst)]
-	switch d := any(dst).(type) {
-	case []float32:
-		s := any(src).([]float32)
-		n := 0
-		if useAVX2 && len(d) >= 8 {
-			n = len(d) &^ 7
-			addAVX2S(&d[0], &s[0], n)
-		}
-		for j := n; j < len(d); j++ {
-			d[j] += s[j]
-		}
-	case []float64:
-		s := any(src).([]float64)
-		n := 0
-		if useAVX2 && len(d) >= 4 {
-			n = len(d) &^ 3
-			addAVX2D(&d[0], &s[0], n)
-		}
-		for j := n; j < len(d); j++ {
-			d[j] += s[j]
-		}
-	}
-}
-
-// reluRow rectifies row in place.
-func reluRow[T float](row []T) {
-	switch r := any(row).(type) {
-	case []float32:
-		reluF32(r, r)
-	case []float64:
-		reluF64(r, r)
 	}
 }
 
@@ -93,6 +83,6 @@ func columnSums[T float](x, out []T, n, m int) {
 	out = out[:m]
 	clear(out)
 	for i := 0; i < n; i++ {
-		addTo(out, x[i*m:(i+1)*m])
+		kern.Add(out, x[i*m:(i+1)*m])
 	}
 }

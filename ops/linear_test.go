@@ -2,13 +2,15 @@ package ops
 
 import (
 	"fmt"
-	"github.com/gradflow/gradflow/ops/blas"
 	"math"
 	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/ops/blas"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // linearFn builds Linear or LinearReLU; b may be nil.
@@ -259,7 +261,7 @@ func TestLinearErrors(t *testing.T) {
 		{"int x", xi, w, b, "dtype int"},
 		{"mixed dtypes", x32, w, b, "w has dtype float64, x float32"},
 		{"vector x", f64("xv", 3), w, b, "want (N, In) and (In, Out)"},
-		{"3-D x", f64("x3", 2, 4, 3), w, b, "want (N, In) and (In, Out)"},
+		{"3-D x, in mismatch", f64("x3", 2, 4, 2), w, b, "x (2, 4, 2) and w (3, 5)"},
 		{"in mismatch", f64("x4", 4, 2), w, b, "x (4, 2) and w (3, 5)"},
 		{"bias size", x, w, f64("b4", 4), "b (4), want (5)"},
 		{"bias matrix", x, w, f64("bm", 1, 5), "want (5)"},
@@ -366,14 +368,14 @@ func TestLinearRerun(t *testing.T) {
 	}
 }
 
-// TestAddTo: the bias pass and the column sums add with AVX2 or in Go, bit for bit the
+// TestAddTo: the bias pass (kern.Add) and the column sums add with AVX2 or in Go, bit for bit the
 // scalar loop's additions.
 func TestAddTo(t *testing.T) {
 	kernelPaths(t, func(t *testing.T) {
 		for _, n := range []int{1, 3, 4, 7, 8, 9, 31, 32, 33, 100} {
 			a, b := uniform(uint64(n), n, -1e3, 1e3), uniform(uint64(n)+1, n, -1, 1)
 			d64 := append([]float64(nil), a...)
-			addTo(d64, b)
+			kern.Add(d64, b)
 			d32, s32 := make([]float32, n), make([]float32, n)
 			for i := range a {
 				d32[i], s32[i] = float32(a[i]), float32(b[i])
@@ -382,7 +384,7 @@ func TestAddTo(t *testing.T) {
 			for i := range want32 {
 				want32[i] = d32[i] + s32[i]
 			}
-			addTo(d32, s32)
+			kern.Add(d32, s32)
 			for i := range a {
 				if d64[i] != a[i]+b[i] || d32[i] != want32[i] {
 					t.Fatalf("n %d element %d: %g, %g; want %g, %g", n, i, d64[i], d32[i], a[i]+b[i], want32[i])
@@ -390,4 +392,52 @@ func TestAddTo(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLinear3D: a (N, T, In) input is transformed row by row: the values equal, bit
+// for bit, those of the (N·T, In) matrix; gradients pass the numeric check.
+func TestLinear3D(t *testing.T) {
+	for _, dt := range dtypes {
+		for _, relu := range []bool{false, true} {
+			xs, ws, bs := uniform(1, 2*3*4, -1, 1), uniform(2, 4*5, -1, 1), uniform(3, 5, -1, 1)
+			run := func(shape []int) [][]float64 {
+				vals, err := runGraph(func(g *gorgonia.ExprGraph) ([]*gorgonia.Node, error) {
+					x := newInput(g, dt, "x", shape, xs)
+					w := newInput(g, dt, "w", []int{4, 5}, ws)
+					b := newInput(g, dt, "b", []int{5}, bs)
+					y, err := linearFn(relu)(x, w, b)
+					if err != nil {
+						return nil, err
+					}
+					s, err := gorgonia.Sum(y)
+					if err != nil {
+						return nil, err
+					}
+					gr, err := gorgonia.Grad(s, x, w, b)
+					if err != nil {
+						return nil, err
+					}
+					return append([]*gorgonia.Node{y}, gr...), nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return vals
+			}
+			a, b := run([]int{2, 3, 4}), run([]int{6, 4})
+			for i := range a {
+				if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
+					t.Errorf("%v relu=%v: output %d of the 3-D input differs from the 2-D one", dt, relu, i)
+				}
+			}
+			checkGradT(t, func() (*gorgonia.Node, []*gorgonia.Node, error) {
+				g := gorgonia.NewGraph()
+				x := newInput(g, dt, "x", []int{2, 3, 4}, xs)
+				w := newInput(g, dt, "w", []int{4, 5}, ws)
+				b := newInput(g, dt, "b", []int{5}, bs)
+				y, err := linearFn(relu)(x, w, b)
+				return y, []*gorgonia.Node{x, w, b}, err
+			})
+		}
+	}
 }

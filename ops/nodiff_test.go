@@ -12,7 +12,7 @@ import (
 // differentiates no input and whose SymDiff is an error, and a second-order Grad
 // through ReLU's and BatchNorm's gradients is an error, not a panic.
 func TestBackwardOpsNotDifferentiable(t *testing.T) {
-	for _, op := range []gorgonia.SDOp{reluGradOp{}, &defOp[struct{}]{def: linearInputGradDef},
+	for _, op := range []gorgonia.SDOp{&defOp[struct{}]{def: reluGradDef}, &defOp[struct{}]{def: linearInputGradDef},
 		&defOp[struct{}]{def: linearWeightGradDef}, &defOp[struct{}]{def: biasGradDef},
 		&defOp[softmaxParams]{def: softmaxGradDef}, &defOp[bnGradParams]{def: bnGradDef},
 		&defOp[bnPartParams]{def: bnPartDef}} {

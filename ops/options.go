@@ -141,3 +141,130 @@ func (o Pool2DOptions) WithDefaults() Pool2DOptions {
 	}
 	return o
 }
+
+// OutputSize returns the pooled height and width of an (h, w) input with o (defaults
+// filled in), or an error naming a field of o out of its range or an input too small
+// for the kernel.
+func (o Pool2DOptions) OutputSize(h, w int) (int, int, error) {
+	if err := o.Validate(); err != nil {
+		return 0, 0, err
+	}
+	o = o.WithDefaults()
+	oh := convOut(h, o.Kernel[0], o.Stride[0], o.Padding[0], 1)
+	ow := convOut(w, o.Kernel[1], o.Stride[1], o.Padding[1], 1)
+	if oh < 1 || ow < 1 {
+		return 0, 0, errors.Errorf("ops: input %dx%d is smaller than the kernel %v (padding %v)", h, w, o.Kernel, o.Padding)
+	}
+	return oh, ow, nil
+}
+
+// Conv2DOptions are a 2-D convolution's settings besides its nodes, (height, width)
+// pairs, as PyTorch's F.conv2d arguments (with groups=1). The zero value is PyTorch's
+// default: stride 1, no padding, dilation 1. The kernel's size is the weight's.
+type Conv2DOptions struct {
+	// Stride is the step between windows, each >= 0; 0 means 1.
+	Stride [2]int
+	// Padding is the number of zeros added on each side (top and bottom, left and
+	// right), each >= 0.
+	Padding [2]int
+	// Dilation is the spacing between kernel taps, each >= 0; 0 means 1.
+	Dilation [2]int
+}
+
+// Validate returns an error naming the first field of o out of its range (see the
+// fields); zero fields are valid (their defaults).
+func (o Conv2DOptions) Validate() error {
+	for i := range 2 {
+		if o.Stride[i] < 0 {
+			return errors.Errorf("ops: Conv2DOptions: Stride = %v, want both >= 0 (0 means 1)", o.Stride)
+		}
+	}
+	for i := range 2 {
+		if o.Padding[i] < 0 {
+			return errors.Errorf("ops: Conv2DOptions: Padding = %v, want both >= 0", o.Padding)
+		}
+	}
+	for i := range 2 {
+		if o.Dilation[i] < 0 {
+			return errors.Errorf("ops: Conv2DOptions: Dilation = %v, want both >= 0 (0 means 1)", o.Dilation)
+		}
+	}
+	return nil
+}
+
+// WithDefaults returns o with each zero Stride and Dilation replaced by 1.
+func (o Conv2DOptions) WithDefaults() Conv2DOptions {
+	for i := range 2 {
+		o.Stride[i] = max(o.Stride[i], 1)
+		o.Dilation[i] = max(o.Dilation[i], 1)
+	}
+	return o
+}
+
+// OutputSize returns the output height and width of a convolution with o (defaults
+// filled in) and a kernel of kernel (height, width) on an (h, w) input, or an error
+// naming a field of o out of its range, a kernel < 1, or an input too small for the
+// kernel (with the sizes computed, < 1, for the message of a caller).
+func (o Conv2DOptions) OutputSize(kernel [2]int, h, w int) (int, int, error) {
+	if err := o.Validate(); err != nil {
+		return 0, 0, err
+	}
+	if kernel[0] < 1 || kernel[1] < 1 {
+		return 0, 0, errors.Errorf("ops: Conv2D: kernel %v, want both > 0", kernel)
+	}
+	o = o.WithDefaults()
+	oh := convOut(h, kernel[0], o.Stride[0], o.Padding[0], o.Dilation[0])
+	ow := convOut(w, kernel[1], o.Stride[1], o.Padding[1], o.Dilation[1])
+	if oh < 1 || ow < 1 {
+		return oh, ow, errors.Errorf("ops: Conv2D: input %dx%d is too small for kernel %v (padding %v, dilation %v): output %dx%d",
+			h, w, kernel, o.Padding, o.Dilation, oh, ow)
+	}
+	return oh, ow, nil
+}
+
+// Conv1DOptions are a 1-D convolution's settings besides its nodes, as PyTorch's
+// F.conv1d arguments (with groups=1). The zero value is PyTorch's default: stride 1,
+// no padding, dilation 1. The kernel's length is the weight's.
+type Conv1DOptions struct {
+	Stride   int // step between windows, >= 0; 0 means 1
+	Padding  int // zeros added at each end, >= 0
+	Dilation int // spacing between kernel taps, >= 0; 0 means 1
+}
+
+// Validate returns an error naming the first field of o out of its range (see the
+// fields); zero fields are valid (their defaults).
+func (o Conv1DOptions) Validate() error {
+	switch {
+	case o.Stride < 0:
+		return errors.Errorf("ops: Conv1DOptions: Stride = %d, want >= 0 (0 means 1)", o.Stride)
+	case o.Padding < 0:
+		return errors.Errorf("ops: Conv1DOptions: Padding = %d, want >= 0", o.Padding)
+	case o.Dilation < 0:
+		return errors.Errorf("ops: Conv1DOptions: Dilation = %d, want >= 0 (0 means 1)", o.Dilation)
+	}
+	return nil
+}
+
+// WithDefaults returns o with a zero Stride and Dilation replaced by 1.
+func (o Conv1DOptions) WithDefaults() Conv1DOptions {
+	o.Stride, o.Dilation = max(o.Stride, 1), max(o.Dilation, 1)
+	return o
+}
+
+// OutputSize returns the output length of a convolution with o (defaults filled in)
+// and a kernel of length kernel on an input of length n, or an error naming a field of
+// o out of its range, a kernel < 1, or an input too short for the kernel.
+func (o Conv1DOptions) OutputSize(kernel, n int) (int, error) {
+	if err := o.Validate(); err != nil {
+		return 0, err
+	}
+	if kernel < 1 {
+		return 0, errors.Errorf("ops: Conv1D: kernel %d, want > 0", kernel)
+	}
+	o = o.WithDefaults()
+	out := convOut(n, kernel, o.Stride, o.Padding, o.Dilation)
+	if out < 1 {
+		return 0, errors.Errorf("ops: Conv1D: input of length %d is too short for kernel %d (padding %d, dilation %d)", n, kernel, o.Padding, o.Dilation)
+	}
+	return out, nil
+}

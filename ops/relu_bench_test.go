@@ -4,44 +4,14 @@ import (
 	"testing"
 
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-// reluViaDef is ReLU written with the Def API, to measure what Def costs against the
-// hand-written op (BenchmarkReLU/Def): Def's Forward must return a new tensor, so it
-// allocates its output (and the gradient's) on every run.
-var reluViaDef = func() *Def[struct{}] {
-	grad := &Def[struct{}]{
-		Name: "ReLUDefGrad", Arity: 2, Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense, dx *tensor.Dense) error {
-			reluMaskF32(in[0].Float32s(), in[1].Float32s(), dx.Float32s())
-			return nil
-		},
-	}
-	return &Def[struct{}]{
-		Name: "ReLUDef", Arity: 1, Shape: equalShapes,
-		Forward: func(_ struct{}, in []*tensor.Dense, y *tensor.Dense) error {
-			reluF32(in[0].Float32s(), y.Float32s())
-			return nil
-		},
-		Backward: func(_ struct{}, _ []*gorgonia.Node, out, dy *gorgonia.Node) ([]*gorgonia.Node, error) {
-			dx, err := grad.Apply(struct{}{}, out, dy)
-			return []*gorgonia.Node{dx}, err
-		},
-	}
-}()
-
 // BenchmarkReLU times a forward and backward run of Sum(ReLU(x)), x (128, 512) in
-// float32, the MLP's first hidden layer: ops.ReLU, the same kernels through a Def, and
+// float32, the MLP's first hidden layer: ops.ReLU (a Def over ops/kern's kernels) and
 // gorgonia.Rectify.
 func BenchmarkReLU(b *testing.B) {
 	shape := [][]int{{128, 512}}
 	b.Run("Op/128x512", func(b *testing.B) { benchOp(b, shape, nil, []int{0}, one(ReLU)) })
-	b.Run("Def/128x512", func(b *testing.B) {
-		benchOp(b, shape, nil, []int{0}, one(func(x *gorgonia.Node) (*gorgonia.Node, error) {
-			return reluViaDef.Apply(struct{}{}, x)
-		}))
-	})
 	b.Run("Rectify/128x512", func(b *testing.B) { benchOp(b, shape, nil, []int{0}, one(gorgonia.Rectify)) })
 }
 

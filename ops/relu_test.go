@@ -9,6 +9,9 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/ops/blas"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // reluRef is PyTorch's relu, x < 0 ? 0 : x (NaN and -0 kept), the reference the
@@ -20,14 +23,20 @@ func reluRef(x float64) float64 {
 	return x
 }
 
-// kernelPaths runs f with the AVX2 kernels (where the CPU has them) and with the Go
-// ones.
+// kernelPaths runs f on every SIMD path this CPU has (ops/kern's assembly, AVX-512
+// and AVX2 where present, and its Go bodies), forced with blas.SetPath.
 func kernelPaths(t *testing.T, f func(t *testing.T)) {
-	saved := useAVX2
-	defer func() { useAVX2 = saved }()
-	for _, avx := range []bool{saved, false} {
-		useAVX2 = avx
-		t.Run(fmt.Sprintf("avx2=%t", avx), f)
+	saved := blas.Active()
+	defer func() {
+		if err := blas.SetPath(saved); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for p := saved; p >= blas.PathGeneric; p-- {
+		if err := blas.SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(p.String(), f)
 	}
 }
 
@@ -100,14 +109,14 @@ func reluValues(t *testing.T, dt tensor.Dtype, x, dy float64) (y, dx float64) {
 	if dt == tensor.Float32 {
 		xs, ys, dys, dxs := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 		xs[at], dys[at] = float32(x), float32(dy)
-		reluF32(xs[:16], ys)
-		reluMaskF32(ys[:16], dys, dxs)
+		kern.ReLU(xs[:16], ys)
+		kern.ReLUGrad(ys[:16], dys, dxs)
 		return float64(ys[at]), float64(dxs[at])
 	}
 	xs, ys, dys, dxs := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	xs[at], dys[at] = x, dy
-	reluF64(xs[:16], ys)
-	reluMaskF64(ys[:16], dys, dxs)
+	kern.ReLU(xs[:16], ys)
+	kern.ReLUGrad(ys[:16], dys, dxs)
 	return ys[at], dxs[at]
 }
 
@@ -130,16 +139,16 @@ func testReLUKernels(t *testing.T) {
 			dy64[i] = r.NormFloat64()
 		}
 		y64, dx64 := make([]float64, n), make([]float64, n)
-		reluF64(x64, y64)
-		reluMaskF64(y64, dy64, dx64)
+		kern.ReLU(x64, y64)
+		kern.ReLUGrad(y64, dy64, dx64)
 		x32, dy32 := make([]float32, n), make([]float32, n)
 		for i := range x32 {
 			x32[i] = math.Float32frombits(uint32(math.Float64bits(x64[i]) >> 32))
 			dy32[i] = float32(dy64[i])
 		}
 		y32, dx32 := make([]float32, n), make([]float32, n)
-		reluF32(x32, y32)
-		reluMaskF32(y32, dy32, dx32)
+		kern.ReLU(x32, y32)
+		kern.ReLUGrad(y32, dy32, dx32)
 		for i := 0; i < n; i++ {
 			if w := reluRef(x64[i]); math.Float64bits(y64[i]) != math.Float64bits(w) && !(math.IsNaN(w) && math.IsNaN(y64[i])) {
 				t.Fatalf("float64 relu(%g) = %g, want %g", x64[i], y64[i], w)

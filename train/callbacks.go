@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -259,7 +260,9 @@ func (c *BestCheckpoint) OnEpochEnd(s *Status) error {
 
 // CSVLogger appends one CSV line per epoch to W, or to the file Path (created, or
 // appended to with Append), with a header line first: the columns of
-// History.WriteCSV, fixed by the first epoch.
+// History.WriteCSV, fixed by the first epoch. With Append and a file that already has
+// a header (a resumed run), it writes rows only, and fails if the epoch's columns
+// differ from the header's.
 type CSVLogger struct {
 	Path   string
 	W      io.Writer
@@ -277,6 +280,13 @@ func (c *CSVLogger) OnTrainBegin(s *Status) error {
 		return err
 	}
 	c.f, c.cw, c.cols = f, csv.NewWriter(w), nil
+	if c.Append && c.W == nil {
+		// Resuming into an existing log: keep its header, write rows only.
+		if c.cols, err = csvLogColumns(c.Path); err != nil {
+			closeLog(&c.f)
+			return err
+		}
+	}
 	return nil
 }
 
@@ -284,10 +294,12 @@ func (c *CSVLogger) OnEpochEnd(s *Status) error {
 	em := s.Metrics
 	if c.cols == nil {
 		c.cols = em.columns()
-		header := append(append([]string{"epoch"}, c.cols...), "step", "samples", "samples_per_sec", "seconds")
+		header := append(append([]string{"epoch"}, c.cols...), csvTail...)
 		if err := c.cw.Write(header); err != nil {
 			return errors.Wrap(err, "train: CSVLogger")
 		}
+	} else if cols := em.columns(); !slices.Equal(cols, c.cols) {
+		return errors.Errorf("train: CSVLogger %s: this epoch's columns %v differ from the log's %v (a different metric set; log to a new file)", c.Path, cols, c.cols)
 	}
 	if err := c.cw.Write(csvRow(em, c.cols)); err != nil {
 		return errors.Wrap(err, "train: CSVLogger")
@@ -301,15 +313,19 @@ func (c *CSVLogger) OnTrainEnd(s *Status) error { return closeLog(&c.f) }
 // JSONLogger writes one JSON object per epoch and line (JSON Lines) to W, or to the
 // file Path (created, or appended to with Append): {"epoch": 1, "loss": ...,
 // "val_loss": ..., "lr": ..., "step": ..., "samples": ..., "seconds": ...}, without
-// the metrics an epoch lacks.
+// the metrics an epoch lacks. With EveryStep it also writes a line after every
+// optimizer step, {"epoch": 1, "batch": 12, "step": 12, "loss": ..., "lr": ...}
+// (the loss of the step's last batch; "batch" tells the two kinds of line apart).
 type JSONLogger struct {
-	Path   string
-	W      io.Writer
-	Append bool
+	Path      string
+	W         io.Writer
+	Append    bool
+	EveryStep bool
 
 	NopCallback
-	f   *os.File
-	enc *json.Encoder
+	f        *os.File
+	enc      *json.Encoder
+	lastStep int
 }
 
 func (j *JSONLogger) OnTrainBegin(s *Status) error {
@@ -317,7 +333,7 @@ func (j *JSONLogger) OnTrainBegin(s *Status) error {
 	if err != nil {
 		return err
 	}
-	j.f, j.enc = f, json.NewEncoder(w)
+	j.f, j.enc, j.lastStep = f, json.NewEncoder(w), s.Step
 	return nil
 }
 
@@ -329,6 +345,20 @@ func (j *JSONLogger) OnEpochEnd(s *Status) error {
 		if v, ok := em.Value(c); ok && !math.IsInf(v, 0) {
 			rec[c] = v
 		}
+	}
+	return errors.Wrap(j.enc.Encode(rec), "train: JSONLogger")
+}
+
+// OnBatchEnd writes the per-step line when EveryStep is set and the batch took an
+// optimizer step.
+func (j *JSONLogger) OnBatchEnd(s *Status) error {
+	if !j.EveryStep || s.Step == j.lastStep {
+		return nil
+	}
+	j.lastStep = s.Step
+	rec := map[string]any{"epoch": s.Epoch, "batch": s.Batch, "step": s.Step, "lr": s.Trainer.Optimizer().LR()}
+	if !math.IsNaN(s.BatchLoss) && !math.IsInf(s.BatchLoss, 0) {
+		rec["loss"] = s.BatchLoss
 	}
 	return errors.Wrap(j.enc.Encode(rec), "train: JSONLogger")
 }

@@ -30,21 +30,30 @@ import (
 //     example of a probe batch (the first ProbeSize training examples, run in
 //     evaluation mode through a graph that also outputs every ReLU).
 //
-// A gradient norm below Vanishing or above Exploding adds a warning naming the layer
-// and the param (written to Warn and kept in Warnings). With Dir set, the records
-// are written to Dir/health.csv and Dir/dead_relu.csv after every epoch and, if Plot
-// is set, drawn into Dir at the end of training: with Plot: plot.Health (package
-// train/plot), as Dir/health_*.png. train itself draws nothing, so that importing it
-// pulls in no plotting library.
+// A gradient norm below Vanishing or above Exploding, and a weight's update-to-weight
+// ratio above LargeUpdate, add a warning naming the layer and the param (written to
+// Warn and kept in Warnings). With Dir set, the records are written to
+// Dir/health.csv and Dir/dead_relu.csv after every epoch and, if Plot is set, drawn
+// into Dir after every epoch too (a killed run keeps its plots): with Plot:
+// plot.Health (package train/plot), as Dir/health_*.png. train itself draws nothing,
+// so that importing it pulls in no plotting library.
+//
+// A Fit that resumes from a checkpoint (the trainer has epochs behind it) reads the
+// records of those epochs back from Dir's CSV files and appends to them, so the files
+// and plots cover the whole run; records of later epochs (a run killed after its last
+// checkpoint) are dropped, since the resumed run trains those epochs again.
 type HealthMonitor struct {
 	Dir       string
-	Vanishing float64   // gradient-norm threshold; 0 means 1e-7
-	Exploding float64   // gradient-norm threshold; 0 means 1e3
-	Warn      io.Writer // nil means the trainer's Progress writer, unless it is silent
-	ProbeSize int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
-	// Plot, if set, is called at the end of training with the monitor and Dir, when
-	// Dir is set and records were taken; its error stops Fit. plot.Health draws
-	// the records as PNG.
+	Vanishing float64 // gradient-norm threshold; 0 means 1e-7
+	Exploding float64 // gradient-norm threshold; 0 means 1e3
+	// LargeUpdate is the update-to-weight ratio above which a weight (not a bias,
+	// whose norm starts at 0) warns; 0 means 0.1, 100 times the healthy 1e-3; a
+	// negative value disables the check.
+	LargeUpdate float64
+	Warn        io.Writer // nil means the trainer's Progress writer, unless it is silent
+	ProbeSize   int       // examples in the dead-unit probe; 0 means 256; -1 disables the probe
+	// Plot, if set, is called after every epoch with the monitor and Dir, when Dir
+	// is set; its error stops Fit. plot.Health draws the records as PNG.
 	Plot func(h *HealthMonitor, dir string) error
 
 	NopCallback
@@ -177,6 +186,10 @@ func (h *HealthMonitor) OnEpochEnd(s *Status) error {
 					r.UpdateRatio = math.Sqrt(d) / r.Norm
 				}
 			}
+			if large := h.largeUpdate(); large > 0 && p.Kind() == graph.Weight && r.UpdateRatio > large {
+				h.warn(s, fmt.Sprintf("epoch %d: layer %s: large update: the last step changed %q by %.3g of its norm > %g (a rate too high?)",
+					s.Epoch, r.Layer, p.Name(), r.UpdateRatio, large))
+			}
 			switch {
 			case r.GradNorm < vanish:
 				h.warn(s, fmt.Sprintf("epoch %d: layer %s: vanishing gradient: norm of the gradient of %q is %.3g < %g",
@@ -205,8 +218,14 @@ func (h *HealthMonitor) OnEpochEnd(s *Status) error {
 			}
 		}
 	}
-	if h.Dir != "" {
-		return h.writeCSV()
+	if h.Dir == "" {
+		return nil
+	}
+	if err := h.writeCSV(); err != nil {
+		return err
+	}
+	if h.Plot != nil {
+		return h.Plot(h, h.Dir)
 	}
 	return nil
 }
@@ -224,11 +243,12 @@ func (h *HealthMonitor) warn(s *Status, msg string) {
 	fmt.Fprintln(w, "warning: "+msg)
 }
 
-func (h *HealthMonitor) OnTrainEnd(s *Status) error {
-	if h.Plot == nil || h.Dir == "" || len(h.Records) == 0 {
+// OnTrainBegin reads back the records of the epochs a resumed trainer has behind it.
+func (h *HealthMonitor) OnTrainBegin(s *Status) error {
+	if h.Dir == "" || len(h.Records) > 0 || s.Trainer.Epoch() == 0 {
 		return nil
 	}
-	return h.Plot(h, h.Dir)
+	return h.resume(s.Trainer.Epoch())
 }
 
 // writeCSV rewrites Dir/health.csv and Dir/dead_relu.csv with every record so far.

@@ -60,7 +60,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the weights and the shuffling")
 	flag.StringVar(&o.dir, "data", "", "directory of the MNIST IDX files (default: the GoMNIST Go module)")
 	flag.IntVar(&o.limit, "limit", 0, "train on the first n images only (0: all 60,000); for quick runs")
-	flag.BoolVar(&o.gonum, "gonum", false, "multiply matrices with gonum's GEMM instead of gradflow's (ops/blas)")
+	flag.BoolVar(&o.gonum, "gonum", false, "give gorgonia's own ops gonum's GEMM instead of gradflow's (ops/blas); gradflow's ops call ops/blas directly")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 

@@ -10,12 +10,14 @@ func col2imAVX512S(col, dx *float32, c, kh, kw, oh, nchunk int, masks, smasks *u
 //go:noescape
 func col2imAVX512D(col, dx *float64, c, kh, kw, oh, nchunk int, masks, smasks *uint16, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
 
-func init() {
-	if _, avx512 := cpuFeatures(); avx512 {
+// The AVX-512 col2im runs on the PathAVX512 path.
+var _ = onPath(func(p Path) {
+	col2imAsm32, col2imAsm64 = col2imAsm[float32]{}, col2imAsm[float64]{}
+	if p == PathAVX512 {
 		col2imAsm32 = col2imAsm[float32]{ok: true, v: 16}
 		col2imAsm64 = col2imAsm[float64]{ok: true, v: 8}
 	}
-}
+})
 
 // col2imS and col2imD call the assembly; st holds its byte strides rowB, owB, qstepB,
 // pB, planeB, backB, nchB and qmB.

@@ -69,3 +69,24 @@ func ExampleIm2col32() {
 	// [5 6 8 9]
 	// [1 4 3 8 20 12 7 16 9]
 }
+
+// SetPath forces a lower SIMD path, here the portable Go code (as GRADFLOW_SIMD=generic
+// does at start-up), for example to test the Go bodies on an AVX-512 machine.
+func ExampleSetPath() {
+	start := blas.Active()
+	if err := blas.SetPath(blas.PathGeneric); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("active:", blas.Active())
+	p, err := blas.ParsePath("AVX2")
+	fmt.Println(p, err)
+	_, err = blas.ParsePath("sse4")
+	fmt.Println(err)
+	if err := blas.SetPath(start); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// active: generic
+	// avx2 <nil>
+	// blas: SIMD path "sse4", want generic, avx2 or avx512
+}

@@ -210,8 +210,8 @@ func TestGemmGonumFallback(t *testing.T) {
 	old := useGonum
 	useGonum = true
 	defer func() { useGonum = old }()
-	if got := Kernel(); got != "gonum" {
-		t.Errorf("Kernel() = %q, want gonum", got)
+	if got := kernelName(); got != "gonum" {
+		t.Errorf("kernelName() = %q, want gonum", got)
 	}
 	a := []float64{1, 2, 3, 4, 5, 6}
 	got, want := make([]float64, 4), make([]float64, 4)

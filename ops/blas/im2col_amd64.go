@@ -10,9 +10,11 @@ func im2colAVX512S(x, col *float32, c, h, w, kh, kw, oh, ow, nv int, tail uint64
 //go:noescape
 func im2colAVX512D(x, col *float64, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
 
-func init() {
-	if _, avx512 := cpuFeatures(); avx512 {
+// The AVX-512 im2col runs on the PathAVX512 path.
+var _ = onPath(func(p Path) {
+	im2colAsm32, im2colAsm64 = im2colAsm[float32]{}, im2colAsm[float64]{}
+	if p == PathAVX512 {
 		im2colAsm32 = im2colAsm[float32]{fn: im2colAVX512S, v: 16}
 		im2colAsm64 = im2colAsm[float64]{fn: im2colAVX512D, v: 8}
 	}
-}
+})

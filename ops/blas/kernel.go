@@ -20,6 +20,8 @@ type kernel[T float] struct {
 	fn         kernelFunc[T]
 	narrow     *kernel[T]
 	pk         packer[T] // for packing; the zero value uses Go loops
+	path       Path      // the lowest Path that may run it
+	isNarrow   bool      // only reached as another kernel's narrow
 }
 
 // packer holds the assembly routines of packing for vectors of v values.
@@ -49,26 +51,19 @@ var (
 // AVX2, where gonum's SSE2 assembly is faster than the portable kernel.
 var useGonum bool
 
-// Kernel returns the name of the micro-kernel Sgemm and Dgemm use on this
-// CPU: "avx512", "avx2", "generic" (the portable Go kernel, off amd64 or
-// with -tags purego) or "gonum" (amd64 without AVX2: gonum's Sgemm and
-// Dgemm are called).
-func Kernel() string {
+// kernelName returns the name of the micro-kernel Sgemm and Dgemm use now:
+// "avx512", "avx2", "generic" (the portable Go kernel: off amd64, with -tags
+// purego, or on the generic path) or "gonum" (amd64 without AVX2: gonum's Sgemm
+// and Dgemm are called). The public view of the choice is Active.
+func kernelName() string {
 	if useGonum {
 		return "gonum"
 	}
 	return active32.name
 }
 
-// AVX512 reports whether this package's AVX-512 routines (GEMM kernels, CopyBlock,
-// AddBlock, Im2col, Col2im) run on this CPU: AVX-512F with the ZMM state saved by the
-// operating system. Other gradflow packages pick their own assembly with it and AVX2,
-// so that the CPU is probed in one place.
-func AVX512() bool { return hasAVX512 }
-
-// AVX2 reports whether the CPU has AVX2 and FMA and the operating system saves the YMM
-// state (this package's avx2 GEMM kernels run).
-func AVX2() bool { return hasAVX2FMA }
-
-// hasAVX512 and hasAVX2FMA are set by init on amd64 (not with -tags purego).
-var hasAVX512, hasAVX2FMA bool
+// AVX512 reports whether the active path (Active) is PathAVX512.
+//
+// Deprecated: compare Active() with PathAVX512; kept only until nn's kernels move
+// to ops/kern (nn is its last caller).
+func AVX512() bool { return Active() >= PathAVX512 }

@@ -62,7 +62,6 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
-	hasAVX512, hasAVX2FMA = avx512, avx2FMA
 	// Blocking: an mc x kc block of packed A (about 512 KiB) stays in L2,
 	// a kc x nc panel of packed B (2-3 MiB) in L3. On a Zen 5 EPYC (48 KiB
 	// L1d, 1 MiB L2 per core) speed hardly changed with kc from 192 to
@@ -71,16 +70,24 @@ func init() {
 	if avx512 {
 		t32 := packer[float32]{transpose: transposeAVX512S, copy: copyAVX512S, v: 16}
 		t64 := packer[float64]{transpose: transposeAVX512D, copy: copyAVX512D, v: 8}
-		n32 := &kernel[float32]{name: "avx512-narrow", mr: 28, nr: 16, mc: 336, kc: 384, nc: 2048, fn: sgemmAVX512Narrow, pk: t32}
-		n64 := &kernel[float64]{name: "avx512-narrow", mr: 28, nr: 8, mc: 168, kc: 384, nc: 1024, fn: dgemmAVX512Narrow, pk: t64}
-		kernels32 = append(kernels32, kernel[float32]{name: "avx512", mr: 14, nr: 32, mc: 336, kc: 384, nc: 2048, fn: sgemmAVX512, narrow: n32, pk: t32}, *n32)
-		kernels64 = append(kernels64, kernel[float64]{name: "avx512", mr: 14, nr: 16, mc: 168, kc: 384, nc: 1024, fn: dgemmAVX512, narrow: n64, pk: t64}, *n64)
+		n32 := &kernel[float32]{name: "avx512-narrow", mr: 28, nr: 16, mc: 336, kc: 384, nc: 2048, fn: sgemmAVX512Narrow, pk: t32, path: PathAVX512, isNarrow: true}
+		n64 := &kernel[float64]{name: "avx512-narrow", mr: 28, nr: 8, mc: 168, kc: 384, nc: 1024, fn: dgemmAVX512Narrow, pk: t64, path: PathAVX512, isNarrow: true}
+		kernels32 = append(kernels32, kernel[float32]{name: "avx512", mr: 14, nr: 32, mc: 336, kc: 384, nc: 2048, fn: sgemmAVX512, narrow: n32, pk: t32, path: PathAVX512}, *n32)
+		kernels64 = append(kernels64, kernel[float64]{name: "avx512", mr: 14, nr: 16, mc: 168, kc: 384, nc: 1024, fn: dgemmAVX512, narrow: n64, pk: t64, path: PathAVX512}, *n64)
 	}
 	if avx2FMA {
-		kernels32 = append(kernels32, kernel[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, fn: sgemmAVX2})
-		kernels64 = append(kernels64, kernel[float64]{name: "avx2", mr: 6, nr: 8, mc: 96, kc: 256, nc: 1024, fn: dgemmAVX2})
+		kernels32 = append(kernels32, kernel[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, fn: sgemmAVX2, path: PathAVX2})
+		kernels64 = append(kernels64, kernel[float64]{name: "avx2", mr: 6, nr: 8, mc: 96, kc: 256, nc: 1024, fn: dgemmAVX2, path: PathAVX2})
 	}
 	addGeneric()
 	// Without AVX2 gonum's SSE2 assembly beats the portable kernel.
 	useGonum = !avx2FMA
+	d := PathGeneric
+	switch {
+	case avx512:
+		d = PathAVX512
+	case avx2FMA:
+		d = PathAVX2
+	}
+	startPath(d)
 }

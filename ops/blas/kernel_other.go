@@ -3,4 +3,7 @@
 package blas
 
 // Off amd64, and with -tags purego, the portable Go kernel is the only one.
-func init() { addGeneric() }
+func init() {
+	addGeneric()
+	startPath(PathGeneric)
+}

@@ -1,7 +1,8 @@
 # Fits erfcx(z) = exp(z²)·erfc(z) on z in [0, 13] by a Chebyshev series in
 # u = (2t - (1 + tmin))/(1 - tmin), t = 1/(1 + 0.3z), against mpmath at 40 digits,
 # and prints the worst relative error and the monomial coefficients in u that
-# ops/gelu.go (erfcxP) and ops/gelu_amd64.s use (degree 12: 6.3e-11).
+# ops/kern/internal/poly (ErfcxP) holds, read by the Go body and written into the
+# generated assembly by ops/kern/internal/gen (degree 12: 6.3e-11).
 # Run: python3 testdata/gelu/fit_erfcx.py (numpy, mpmath).
 import mpmath, numpy as np
 mpmath.mp.dps = 40

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/ops/kern"
 )
 
 // Adam configures the Adam optimizer (Kingma and Ba, "Adam: A Method for Stochastic
@@ -196,9 +197,16 @@ func adamUpdate[T optimFloat](w, g []T, bufs [][]T, c adamCoeffs[T]) {
 	if c.amsgrad {
 		vmax = bufs[2][:len(w)]
 	}
-	// The vectorised kernel (float32 on amd64) does a prefix, bit-identically to
-	// this loop; the loop does the rest, and everything where there is no kernel.
-	for i := adamFast(w, g, m, v, c); i < len(w); i++ {
+	if !c.amsgrad && c.l2 == 0 {
+		// ops/kern's Adam is this loop without the coupled L2 term and AMSGrad, with
+		// an AVX2 body that is bit-identical to it.
+		kern.Adam(w, g, m, v, kern.AdamArgs[T]{
+			Beta1: c.beta1, Beta2: c.beta2, OneMinusBeta1: c.oneMinusBeta1, OneMinusBeta2: c.oneMinusBeta2,
+			Decay: c.decay, StepSize: c.stepSize, BC2Sqrt: c.bc2Sqrt, Eps: c.eps,
+		})
+		return
+	}
+	for i := range w {
 		gi, wi := g[i], w[i]
 		if c.l2 != 0 {
 			gi += c.l2 * wi

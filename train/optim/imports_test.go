@@ -12,7 +12,7 @@ import (
 // TestImports enforces DESIGN.md on optim's own files, without the go command
 // (graph's TestImportDirection checks the transitive imports of every package):
 // optim sits between graph and train, so of gradflow's packages it imports graph
-// and the kernel packages under ops (the ops/blas CPU probe, for the Adam kernel),
+// and the kernel packages under ops (ops/kern, for the Adam kernel),
 // never ops itself, nn or train.
 func TestImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")

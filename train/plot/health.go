@@ -13,10 +13,12 @@ import (
 // health_weights.png (norm and standard deviation of each param, per epoch),
 // health_gradients.png (gradient norms, log scale), health_updates.png
 // (update-to-weight ratios, log scale) and, when ReLUs were found,
-// health_dead_relu.png (fraction of dead units per ReLU).
+// health_dead_relu.png (fraction of dead units per ReLU). With more than 8 params a
+// plot shows the 8 with the largest last values (its title says so), so the legend
+// stays readable; the CSV files keep every param.
 //
-// Set it as the monitor's Plot hook to draw them at the end of training, next to
-// the CSV files the monitor writes into its Dir:
+// Set it as the monitor's Plot hook to redraw them after every epoch, next to the CSV
+// files the monitor writes into its Dir:
 //
 //	&train.HealthMonitor{Dir: "health", Plot: plot.Health}
 func Health(h *train.HealthMonitor, dir string) error {
@@ -39,20 +41,24 @@ func Health(h *train.HealthMonitor, dir string) error {
 		}
 		return out
 	}
-	norm, err := newPlot("weight and bias norms", "epoch", "L2 norm", false, lines(func(r train.HealthRecord) float64 { return r.Norm }))
+	top := func(title, yLabel string, logY bool, get func(train.HealthRecord) float64) (*gplot.Plot, error) {
+		t, ls := topLines(title, lines(get), maxLines)
+		return newPlot(t, "epoch", yLabel, logY, ls)
+	}
+	norm, err := top("weight and bias norms", "L2 norm", false, func(r train.HealthRecord) float64 { return r.Norm })
 	if err != nil {
 		return err
 	}
-	std, err := newPlot("weight and bias standard deviations", "epoch", "std", false, lines(func(r train.HealthRecord) float64 { return r.Std }))
+	std, err := top("weight and bias standard deviations", "std", false, func(r train.HealthRecord) float64 { return r.Std })
 	if err != nil {
 		return err
 	}
-	grad, err := newPlot("gradient norms", "epoch", "L2 norm (log)", true, lines(func(r train.HealthRecord) float64 { return r.GradNorm }))
+	grad, err := top("gradient norms", "L2 norm (log)", true, func(r train.HealthRecord) float64 { return r.GradNorm })
 	if err != nil {
 		return err
 	}
-	ratio, err := newPlot("update-to-weight ratio of the last step", "epoch", "||Δw|| / ||w|| (log)", true,
-		lines(func(r train.HealthRecord) float64 { return r.UpdateRatio }))
+	ratio, err := top("update-to-weight ratio of the last step", "||Δw|| / ||w|| (log)", true,
+		func(r train.HealthRecord) float64 { return r.UpdateRatio })
 	if err != nil {
 		return err
 	}
@@ -88,7 +94,8 @@ func Health(h *train.HealthMonitor, dir string) error {
 			}
 		}
 	}
-	dp, err := newPlot("dead ReLU units", "epoch", "fraction dead", false, dead)
+	dtitle, dead := topLines("dead ReLU units", dead, maxLines)
+	dp, err := newPlot(dtitle, "epoch", "fraction dead", false, dead)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // History draws the training curves of h into a PNG file at path, atomically: the
-// loss per epoch (training and validation), and below it the accuracy and every
-// other metric (training and validation). The same numbers are written as a table
+// loss per epoch (training and validation), below it the accuracy and every other
+// metric (training and validation), and the learning rate. The same numbers are written as a table
 // by train.History.WriteCSV.
 func History(h *train.History, path string) error {
 	if h == nil || len(h.Epochs) == 0 {
@@ -42,5 +42,9 @@ func History(h *train.History, path string) error {
 	if err != nil {
 		return errors.Wrap(err, "plot: History")
 	}
-	return savePlots(path, []*gplot.Plot{loss, metrics})
+	lr, err := newPlot("learning rate", "epoch", "rate at the epoch's end", false, []series{{"lr", epochs, h.Series("lr")}})
+	if err != nil {
+		return errors.Wrap(err, "plot: History")
+	}
+	return savePlots(path, []*gplot.Plot{loss, metrics, lr})
 }

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -54,6 +55,48 @@ func newPlot(title, xLabel, yLabel string, logY bool, lines []series) (*gplot.Pl
 		return nil, err
 	}
 	return p, nil
+}
+
+// maxLines is how many lines a health plot shows: with more params the legend would
+// cover the plot, so it keeps the ones with the largest last values.
+const maxLines = 8
+
+// topLines keeps the n lines whose last finite value is largest (all of them when
+// there are at most n), in their original order, and says in the title how many of
+// how many it shows.
+func topLines(title string, lines []series, n int) (string, []series) {
+	if len(lines) <= n {
+		return title, lines
+	}
+	last := func(s series) float64 {
+		for i := len(s.y) - 1; i >= 0; i-- {
+			if !math.IsNaN(s.y[i]) && !math.IsInf(s.y[i], 0) {
+				return s.y[i]
+			}
+		}
+		return math.Inf(-1)
+	}
+	idx := make([]int, len(lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		la, lb := last(lines[a]), last(lines[b])
+		switch {
+		case la > lb:
+			return -1
+		case la < lb:
+			return 1
+		}
+		return 0
+	})
+	idx = idx[:n]
+	slices.Sort(idx)
+	kept := make([]series, n)
+	for i, k := range idx {
+		kept[i] = lines[k]
+	}
+	return fmt.Sprintf("%s (the %d largest of %d)", title, n, len(lines)), kept
 }
 
 // savePlots draws the non-nil plots stacked vertically into a PNG file, atomically.

@@ -2,6 +2,7 @@ package plot_test
 
 import (
 	"context"
+	stdpng "image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,6 +70,16 @@ func TestHistory(t *testing.T) {
 	}
 	if raw, err := os.ReadFile(png); err != nil || len(raw) < 1000 || string(raw[1:4]) != "PNG" {
 		t.Errorf("curves.png: %d bytes, err %v", len(raw), err)
+	}
+	// Three panels (loss, metrics, learning rate) of 9 cm each on a 20 cm width.
+	f, err := os.Open(png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := stdpng.DecodeConfig(f)
+	f.Close()
+	if err != nil || cfg.Height <= cfg.Width {
+		t.Errorf("curves.png is %dx%d (err %v): want three panels, taller than wide", cfg.Width, cfg.Height, err)
 	}
 	if err := plot.History(&train.History{}, png); err == nil || !strings.Contains(err.Error(), "empty history") {
 		t.Errorf("empty history: err = %v", err)
