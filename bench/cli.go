@@ -37,7 +37,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		scale      = fs.Float64("scale", 1, "multiply the workloads' default steps")
 		seed       = fs.Uint64("seed", 1, "seed of weights, data order and matrices")
 		mnist      = fs.String("mnist", "", "directory of the MNIST IDX files (default: data.MNISTDir)")
-		threads    = fs.String("torch-threads", "1,2", "torch.set_num_threads values to measure, each with OPENBLAS_NUM_THREADS=1")
+		threads    = fs.String("torch-threads", "1,2", "torch.set_num_threads values to measure, each with every -blas-threads value")
+		blasThr    = fs.String("blas-threads", "1,2", "OPENBLAS_NUM_THREADS values to measure PyTorch with")
 		python     = fs.String("python", "", "Python interpreter with torch (default /usr/bin/python3)")
 		script     = fs.String("reference", "", "PyTorch worker script (default: the bench/reference/worker.py built in)")
 		keepBLAS   = fs.Bool("keep-openblas-env", false, "keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for PyTorch")
@@ -81,9 +82,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage(err)
 	}
+	bt, err := parseInts(*blasThr)
+	if err != nil {
+		return usage(err)
+	}
 	cfg := Config{
 		Workloads: ws, Systems: splitList(*systems), Rounds: *rounds, Steps: *steps, Warmup: *warmup,
-		Scale: *scale, Seed: *seed, MNISTDir: *mnist, TorchThreads: tt,
+		Scale: *scale, Seed: *seed, MNISTDir: *mnist, TorchThreads: tt, BLASThreads: bt,
 		Peer: PeerConfig{Python: *python, Script: *script, KeepOpenBLASEnv: *keepBLAS},
 	}
 	if !*quiet {

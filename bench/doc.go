@@ -12,9 +12,11 @@
 //   - gorgonia: Workload.Gorgonia, the same model written directly with gorgonia's
 //     API and solvers (package rawgorgonia imports no gradflow package), which shows
 //     the cost or gain of gradflow's layer;
-//   - pytorch-1t, pytorch-2t: the reference in bench/reference/worker.py named by
-//     Workload.Reference, run by Debian's python3 with torch.set_num_threads(1) and
-//     (2), OPENBLAS_NUM_THREADS=1 (see PeerConfig). Ratios compare against the faster.
+//   - pytorch-1t, pytorch-1t-ob2, pytorch-2t, pytorch-2t-ob2: the reference in
+//     bench/reference/worker.py named by Workload.Reference, run by Debian's python3
+//     in every TorchConfig: torch.set_num_threads(1) and (2), each with OpenBLAS on one
+//     and on two threads (OPENBLAS_NUM_THREADS; "-ob2" in the name, see PeerConfig).
+//     Ratios compare against the fastest configuration of each round (BestPyTorch).
 //
 // A Setup returns an Instance: the Step to time, and optionally a Check that reports
 // the Quality of the results (accuracy, final loss, numeric error) after the timed

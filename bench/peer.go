@@ -47,10 +47,12 @@ func (p PeerConfig) python() string {
 	return "python3"
 }
 
-// peerEnv returns the environment of a PyTorch worker with threads threads: torch's
-// own threads set to it, OpenBLAS's to 1. Debian's torch uses OpenBLAS's pthreads
-// build, whose own threads would oversubscribe the cores with torch's.
-func (p PeerConfig) peerEnv(threads int) []string {
+// peerEnv returns the environment of a PyTorch worker of configuration tc: torch's
+// own threads (OMP_NUM_THREADS) set to tc.Threads, OpenBLAS's (OPENBLAS_NUM_THREADS,
+// and MKL_NUM_THREADS for a torch built with MKL) to tc.BLASThreads. Debian's torch
+// uses OpenBLAS's pthreads build, whose threads run only inside a BLAS call: with one
+// torch thread they do not compete with torch's own.
+func (p PeerConfig) peerEnv(tc TorchConfig) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -64,20 +66,22 @@ func (p PeerConfig) peerEnv(threads int) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1",
-		"OMP_NUM_THREADS="+strconv.Itoa(threads))
+	blas := strconv.Itoa(tc.BLASThreads)
+	return append(env, "OPENBLAS_NUM_THREADS="+blas, "MKL_NUM_THREADS="+blas,
+		"OMP_NUM_THREADS="+strconv.Itoa(tc.Threads))
 }
 
-// peerCommand returns the argv of a PyTorch worker for workload ref.
-func (p PeerConfig) peerCommand(ref string, threads int, env *Env) []string {
+// peerCommand returns the argv of a PyTorch worker of configuration tc for workload
+// ref.
+func (p PeerConfig) peerCommand(ref string, tc TorchConfig, env *Env) []string {
 	argv := []string{p.python()}
 	if p.Script != "" {
 		argv = append(argv, p.Script)
 	} else {
 		argv = append(argv, "-c", referenceWorker)
 	}
-	argv = append(argv, "--workload", ref, "--threads", strconv.Itoa(threads),
-		"--seed", strconv.FormatUint(env.Seed, 10))
+	argv = append(argv, "--workload", ref, "--threads", strconv.Itoa(tc.Threads),
+		"--blas-threads", strconv.Itoa(tc.BLASThreads), "--seed", strconv.FormatUint(env.Seed, 10))
 	if env.MNISTDir != "" {
 		argv = append(argv, "--mnist", env.MNISTDir)
 	}
@@ -86,7 +90,7 @@ func (p PeerConfig) peerCommand(ref string, threads int, env *Env) []string {
 
 // startPeer starts a PyTorch worker. MNIST-based references need the data directory,
 // which is resolved here (data.MNISTDir) when the Env has none.
-func startPeer(ctx context.Context, p PeerConfig, ref string, threads int, env *Env) (worker, error) {
+func startPeer(ctx context.Context, p PeerConfig, ref string, tc TorchConfig, env *Env) (worker, error) {
 	if (strings.HasPrefix(ref, "mlp") || ref == "cnn") && env.MNISTDir == "" {
 		dir, err := data.MNISTDir()
 		if err != nil {
@@ -94,8 +98,8 @@ func startPeer(ctx context.Context, p PeerConfig, ref string, threads int, env *
 		}
 		env.MNISTDir = dir
 	}
-	name := fmt.Sprintf("%s/%s", ref, torchSystem(threads))
-	return startProcess(ctx, name, p.peerCommand(ref, threads, env), p.peerEnv(threads))
+	name := fmt.Sprintf("%s/%s", ref, tc.System())
+	return startProcess(ctx, name, p.peerCommand(ref, tc, env), p.peerEnv(tc))
 }
 
 // goWorkerCommand returns the argv and environment of a Go worker for spec.

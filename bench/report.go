@@ -20,7 +20,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		r.Date.Format("2006-01-02 15:04 MST"), m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.BLAS)
 	ew.printf("%d rounds, interleaved; load average %.2f at the start, %.2f at the end\n",
 		r.Rounds, m.LoadStart[0], m.LoadEnd[0])
-	ew.printf("vs pytorch: throughput ratio to the faster PyTorch configuration, median (min-max) of the per-round ratios; > 1 is faster\n")
+	ew.printf("vs best pytorch: throughput ratio to the fastest PyTorch configuration of each round (pytorch-<torch threads>t, -ob<n>: OpenBLAS on n threads), median (min-max) of the per-round ratios; > 1 is faster\n")
 	for _, n := range r.Notes {
 		ew.printf("note: %s\n", n)
 	}
@@ -35,7 +35,7 @@ func writeWorkloadTable(ew *errWriter, wr *WorkloadResult) {
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	vs := ""
 	if wr.BestPyTorch != "" {
-		vs = "\tvs " + wr.BestPyTorch
+		vs = "\tvs best pytorch"
 	}
 	rate := "samples/s"
 	if wr.Samples == 0 && wr.FLOPs > 0 {
@@ -71,10 +71,11 @@ func writeWorkloadTable(ew *errWriter, wr *WorkloadResult) {
 		ratio := ""
 		if wr.BestPyTorch != "" {
 			ratio = "\t-"
-			if s.System == wr.BestPyTorch {
-				ratio = "\tbest"
-			} else if rt := wr.Ratio(s.System, wr.BestPyTorch); rt != nil {
+			if rt := wr.Ratio(s.System, BestPyTorch); rt != nil {
 				ratio = "\t" + fmtRatio(*rt)
+			}
+			if wins := countOf(wr.BestPyTorchRounds, s.System); wins > 0 {
+				ratio += fmt.Sprintf(", best in %d/%d", wins, len(wr.BestPyTorchRounds))
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t\n", s.System,
@@ -82,6 +83,9 @@ func writeWorkloadTable(ew *errWriter, wr *WorkloadResult) {
 			speed, allocs, bytes, gcs, fmtBytes(float64(s.PeakRSS)), q, ratio)
 	}
 	_ = tw.Flush()
+	if wr.BestPyTorch != "" {
+		ew.printf("best pytorch by round: %s\n", strings.Join(dashEmpty(wr.BestPyTorchRounds), ", "))
+	}
 	if rt := wr.Ratio(Gradflow, Gorgonia); rt != nil {
 		ew.printf("gradflow vs raw gorgonia: %s\n", fmtRatio(*rt))
 	}
@@ -98,6 +102,9 @@ func writeWorkloadTable(ew *errWriter, wr *WorkloadResult) {
 		}
 		line := fmt.Sprintf("torch %s, BLAS %s, OpenBLAS core %s", s.Info["torch"],
 			orDash(shortPath(s.Info["blas_lib"])), orDash(s.Info["openblas_core"]))
+		if n := s.Info["openblas_threads"]; n != "" {
+			line += ", OpenBLAS threads " + n
+		}
 		if n := len(groups); n > 0 && groups[n-1].line == line {
 			groups[n-1].systems = append(groups[n-1].systems, s.System)
 		} else {
@@ -110,6 +117,26 @@ func writeWorkloadTable(ew *errWriter, wr *WorkloadResult) {
 	for _, n := range wr.Notes {
 		ew.printf("note: %s\n", n)
 	}
+}
+
+// countOf returns how many of xs are x.
+func countOf(xs []string, x string) int {
+	n := 0
+	for _, s := range xs {
+		if s == x {
+			n++
+		}
+	}
+	return n
+}
+
+// dashEmpty returns xs with "" written as "-".
+func dashEmpty(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = orDash(x)
+	}
+	return out
 }
 
 // fmtRatio writes a Ratio as "0.15x (0.14-0.16)": the median over rounds, then the
@@ -203,31 +230,53 @@ func shortPath(p string) string {
 // WriteBenchfmt writes r in the Go benchmark format that benchstat reads: one line
 // per workload, system and round, named BenchmarkGradbench/<workload>/<system>, with
 // the round's step count as iterations, its median step time as ns/op, throughput
-// (samples/s or GFLOP/s), allocs/op and B/op (Go systems), and peak-RSS-B.
+// (samples/s or GFLOP/s), allocs/op and B/op (Go systems), and peak-RSS-B. The best
+// PyTorch configuration of each round is written again as system pytorch-best, so
+// that benchstat compares with it; a line before each workload's results, which
+// benchstat ignores, names the configuration that won each round.
 func (r *Result) WriteBenchfmt(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("goos: %s\ngoarch: %s\npkg: github.com/gradflow/gradflow/bench\ncpu: %s\n", r.Machine.OS, r.Machine.Arch, r.Machine.CPU)
 	for _, wr := range r.Workloads {
+		if wr.BestPyTorch != "" {
+			ew.printf("# %s: best pytorch by round: %s\n", wr.Name, strings.Join(dashEmpty(wr.BestPyTorchRounds), ", "))
+		}
 		for _, s := range wr.Systems {
-			for _, rr := range s.Rounds {
-				if rr.Step.N == 0 {
-					continue
+			writeBenchfmtRounds(ew, &wr, s.System, s.Rounds, s.PeakRSS)
+		}
+		if wr.BestPyTorch != "" {
+			var best []RoundResult
+			var rss int64
+			for i, name := range wr.BestPyTorchRounds {
+				if s := wr.System(name); s != nil && i < len(s.Rounds) {
+					best = append(best, s.Rounds[i])
+					rss = max(rss, s.PeakRSS)
 				}
-				ew.printf("BenchmarkGradbench/%s/%s\t%d\t%.0f ns/op", wr.Name, s.System, rr.Step.N, rr.Step.Median)
-				if wr.Samples > 0 {
-					ew.printf("\t%.2f samples/s", float64(wr.Samples)/(rr.Step.Median/1e9))
-				}
-				if wr.FLOPs > 0 {
-					ew.printf("\t%.3f GFLOP/s", wr.FLOPs/rr.Step.Median)
-				}
-				if rr.AllocsPerStep != nil && rr.BytesPerStep != nil {
-					ew.printf("\t%.0f B/op\t%.0f allocs/op", *rr.BytesPerStep, *rr.AllocsPerStep)
-				}
-				ew.printf("\t%d peak-RSS-B\n", s.PeakRSS)
 			}
+			writeBenchfmtRounds(ew, &wr, BestPyTorch, best, rss)
 		}
 	}
 	return errors.Wrap(ew.err, "bench: writing benchmark format")
+}
+
+// writeBenchfmtRounds writes one benchmark line per round of a system.
+func writeBenchfmtRounds(ew *errWriter, wr *WorkloadResult, system string, rounds []RoundResult, peakRSS int64) {
+	for _, rr := range rounds {
+		if rr.Step.N == 0 {
+			continue
+		}
+		ew.printf("BenchmarkGradbench/%s/%s\t%d\t%.0f ns/op", wr.Name, system, rr.Step.N, rr.Step.Median)
+		if wr.Samples > 0 {
+			ew.printf("\t%.2f samples/s", float64(wr.Samples)/(rr.Step.Median/1e9))
+		}
+		if wr.FLOPs > 0 {
+			ew.printf("\t%.3f GFLOP/s", wr.FLOPs/rr.Step.Median)
+		}
+		if rr.AllocsPerStep != nil && rr.BytesPerStep != nil {
+			ew.printf("\t%.0f B/op\t%.0f allocs/op", *rr.BytesPerStep, *rr.AllocsPerStep)
+		}
+		ew.printf("\t%d peak-RSS-B\n", peakRSS)
+	}
 }
 
 // errWriter remembers the first write error, so that formatting code can ignore it.

@@ -35,11 +35,23 @@ func sampleResult() *Result {
 					Rounds:        []RoundResult{{Step: Stats{N: 2, Median: 3e6, Min: 2.9e6, Max: 3.1e6, Mean: 3e6}}, {Step: Stats{N: 2, Median: 3.3e6, Min: 3e6, Max: 4e6, Mean: 3.5e6}}},
 					SamplesPerSec: 42000, GFLOPS: 100, PeakRSS: 400 << 20, Quality: Quality{"accuracy": 0.97}, TrainedSteps: 30,
 				},
+				{
+					System: "pytorch-1t-ob2", Info: map[string]string{"torch": "1.13", "threads": "1", "openblas_threads": "2"},
+					Step:          Stats{N: 4, Median: 2.9e6, Min: 2.4e6, Max: 4e6, Mean: 3e6},
+					Rounds:        []RoundResult{{Step: Stats{N: 2, Median: 2.5e6, Min: 2.4e6, Max: 2.6e6, Mean: 2.5e6}}, {Step: Stats{N: 2, Median: 3.5e6, Min: 3e6, Max: 4e6, Mean: 3.5e6}}},
+					SamplesPerSec: 44138, GFLOPS: 103, PeakRSS: 410 << 20, Quality: Quality{"accuracy": 0.97}, TrainedSteps: 30,
+				},
 				{System: Gorgonia, Error: "it broke\nbadly"},
 			},
-			BestPyTorch: "pytorch-1t",
-			Ratios:      []Ratio{{System: Gradflow, Versus: "pytorch-1t", Rounds: 2, Median: 0.15, Min: 0.15, Max: 0.15}},
-			Notes:       []string{"workload note"},
+			// Round 1 won by pytorch-1t-ob2 (2.5 ms), round 2 by pytorch-1t (3.3 ms);
+			// the tie goes to the lower overall median.
+			BestPyTorchRounds: []string{"pytorch-1t-ob2", "pytorch-1t"},
+			BestPyTorch:       "pytorch-1t-ob2",
+			Ratios: []Ratio{
+				{System: Gradflow, Versus: BestPyTorch, Rounds: 2, Median: 0.1375, Min: 0.125, Max: 0.15}, // 2.5/20, 3.3/22
+				{System: "pytorch-1t", Versus: BestPyTorch, Rounds: 2, Median: 2.5/3/2 + 0.5, Min: 2.5 / 3, Max: 1},
+			},
+			Notes: []string{"workload note"},
 		}},
 	}
 }
@@ -94,10 +106,15 @@ func TestWriteBenchfmt(t *testing.T) {
 goarch: amd64
 pkg: github.com/gradflow/gradflow/bench
 cpu: Test CPU (AVX2)
+# mlp-f32: best pytorch by round: pytorch-1t-ob2, pytorch-1t
 BenchmarkGradbench/mlp-f32/gradflow	2	20000000 ns/op	6400.00 samples/s	15.000 GFLOP/s	2500000 B/op	851 allocs/op	524288000 peak-RSS-B
 BenchmarkGradbench/mlp-f32/gradflow	2	22000000 ns/op	5818.18 samples/s	13.636 GFLOP/s	2500000 B/op	851 allocs/op	524288000 peak-RSS-B
 BenchmarkGradbench/mlp-f32/pytorch-1t	2	3000000 ns/op	42666.67 samples/s	100.000 GFLOP/s	419430400 peak-RSS-B
 BenchmarkGradbench/mlp-f32/pytorch-1t	2	3300000 ns/op	38787.88 samples/s	90.909 GFLOP/s	419430400 peak-RSS-B
+BenchmarkGradbench/mlp-f32/pytorch-1t-ob2	2	2500000 ns/op	51200.00 samples/s	120.000 GFLOP/s	429916160 peak-RSS-B
+BenchmarkGradbench/mlp-f32/pytorch-1t-ob2	2	3500000 ns/op	36571.43 samples/s	85.714 GFLOP/s	429916160 peak-RSS-B
+BenchmarkGradbench/mlp-f32/pytorch-best	2	2500000 ns/op	51200.00 samples/s	120.000 GFLOP/s	429916160 peak-RSS-B
+BenchmarkGradbench/mlp-f32/pytorch-best	2	3300000 ns/op	38787.88 samples/s	90.909 GFLOP/s	429916160 peak-RSS-B
 `
 	if got := buf.String(); got != want {
 		t.Errorf("WriteBenchfmt =\n%s\nwant\n%s", got, want)
@@ -112,9 +129,11 @@ func TestWriteTable(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"gradbench 2026-01-02 03:04 UTC", "Test CPU (AVX2), 2 cores", "load average 1.50 at the start, 2.00 at the end",
-		"note: a note", "mlp-f32: an MLP", "vs pytorch-1t", "samples/s",
-		"20.0ms", "6,400", "851", "2.38MiB", "500MiB", "acc 97.00% loss NaN", "0.15x (0.15-0.15)", "best",
-		"failed: it broke", "pytorch-1t: torch 1.13, BLAS -", "note: workload note",
+		"note: a note", "mlp-f32: an MLP", "vs best pytorch", "samples/s",
+		"20.0ms", "6,400", "851", "2.38MiB", "500MiB", "acc 97.00% loss NaN", "0.14x (0.12-0.15)",
+		"0.92x (0.83-1.00), best in 1/2", "-, best in 1/2", "best pytorch by round: pytorch-1t-ob2, pytorch-1t",
+		"failed: it broke", "pytorch-1t: torch 1.13, BLAS -", "pytorch-1t-ob2: torch 1.13, BLAS -, OpenBLAS core -, OpenBLAS threads 2",
+		"note: workload note",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)

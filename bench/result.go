@@ -41,10 +41,15 @@ type WorkloadResult struct {
 	Samples     int            `json:"samples,omitempty"`
 	FLOPs       float64        `json:"flops,omitempty"`
 	Systems     []SystemResult `json:"systems"`
-	// BestPyTorch is the PyTorch configuration with the lowest median step time,
-	// the one the ratios compare against ("" if PyTorch did not run).
-	BestPyTorch string `json:"best_pytorch,omitempty"`
-	// Ratios compare systems round by round: each system against BestPyTorch, and
+	// BestPyTorchRounds is, for each round, the PyTorch configuration with the
+	// lowest median step time in that round ("" where none ran), and BestPyTorch
+	// the one that won the most rounds (a tie goes to the lower median over all
+	// rounds); both are empty if PyTorch did not run.
+	BestPyTorchRounds []string `json:"best_pytorch_rounds,omitempty"`
+	BestPyTorch       string   `json:"best_pytorch,omitempty"`
+	// Ratios compare systems round by round: every system against the best
+	// PyTorch configuration of each round (Versus is the BestPyTorch constant,
+	// "pytorch-best"), the Go systems against each PyTorch configuration, and
 	// gradflow against gorgonia.
 	Ratios []Ratio  `json:"ratios,omitempty"`
 	Notes  []string `json:"notes,omitempty"`

@@ -15,7 +15,8 @@ import (
 type Config struct {
 	Workloads []*Workload // required
 	// Systems lists Gradflow, Gorgonia and PyTorch (all three by default). PyTorch
-	// expands to one system per entry of TorchThreads, "pytorch-1t", "pytorch-2t".
+	// expands to one system per TorchConfig of TorchThreads and BLASThreads
+	// ("pytorch-1t", "pytorch-1t-ob2", "pytorch-2t", "pytorch-2t-ob2").
 	Systems []string
 	Rounds  int // rounds of interleaved blocks; default 3
 	// Warmup and Steps override every workload's own counts per block when > 0.
@@ -26,8 +27,10 @@ type Config struct {
 	MNISTDir      string // "" means data.MNISTDir()
 
 	// TorchThreads are the torch.set_num_threads values to measure (default 1 and
-	// 2); each runs with OPENBLAS_NUM_THREADS=1 (see Peer).
+	// 2), each with every OPENBLAS_NUM_THREADS value of BLASThreads (default 1
+	// and 2). Ratios compare with the fastest configuration of each round.
 	TorchThreads []int
+	BLASThreads  []int
 	Peer         PeerConfig
 
 	// GoWorker is the command that starts this binary as a Go worker (Main passes
@@ -60,9 +63,17 @@ func (c *Config) defaults() error {
 		return errors.Errorf("bench: rounds %d, warm-up %d, steps %d, scale %g: want >= 1, >= 0, >= 0, > 0",
 			c.Rounds, c.Warmup, c.Steps, c.Scale)
 	}
+	if len(c.BLASThreads) == 0 {
+		c.BLASThreads = []int{1, 2}
+	}
 	for _, t := range c.TorchThreads {
 		if t < 1 {
 			return errors.Errorf("bench: torch threads %d, want >= 1", t)
+		}
+	}
+	for _, t := range c.BLASThreads {
+		if t < 1 {
+			return errors.Errorf("bench: OpenBLAS threads %d, want >= 1", t)
 		}
 	}
 	if c.Progress == nil {
@@ -72,8 +83,9 @@ func (c *Config) defaults() error {
 }
 
 // ExpandSystems turns the system list of a Config into the names that run: PyTorch
-// becomes "pytorch-<n>t" for each thread count. Unknown names are an error.
-func ExpandSystems(systems []string, torchThreads []int) ([]string, error) {
+// becomes one system per configuration (TorchConfig.System). Unknown names are an
+// error.
+func ExpandSystems(systems []string, torch []TorchConfig) ([]string, error) {
 	var out []string
 	add := func(s string) {
 		if !slices.Contains(out, s) {
@@ -85,8 +97,8 @@ func ExpandSystems(systems []string, torchThreads []int) ([]string, error) {
 		case s == Gradflow || s == Gorgonia:
 			add(s)
 		case s == PyTorch:
-			for _, t := range torchThreads {
-				add(torchSystem(t))
+			for _, tc := range torch {
+				add(tc.System())
 			}
 		default:
 			return nil, errors.Errorf("bench: unknown system %q, want %s, %s or %s", s, Gradflow, Gorgonia, PyTorch)
@@ -94,8 +106,6 @@ func ExpandSystems(systems []string, torchThreads []int) ([]string, error) {
 	}
 	return out, nil
 }
-
-func torchSystem(threads int) string { return fmt.Sprintf("%s-%dt", PyTorch, threads) }
 
 // Slot is one block in a run's schedule.
 type Slot struct {
@@ -127,7 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	systems, err := ExpandSystems(cfg.Systems, cfg.TorchThreads)
+	systems, err := ExpandSystems(cfg.Systems, TorchConfigs(cfg.TorchThreads, cfg.BLASThreads))
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +259,11 @@ func appendOnce(xs []string, s string) []string {
 // startWorker starts the worker of one system.
 func startWorker(ctx context.Context, cfg *Config, env *Env, w *Workload, sys string) (worker, error) {
 	if isPyTorch(sys) {
-		var threads int
-		if _, err := fmt.Sscanf(sys, PyTorch+"-%dt", &threads); err != nil {
-			return nil, errors.Errorf("bench: bad PyTorch system %q", sys)
+		tc, err := ParseTorchSystem(sys)
+		if err != nil {
+			return nil, err
 		}
-		return startPeer(ctx, cfg.Peer, w.Reference, threads, env)
+		return startPeer(ctx, cfg.Peer, w.Reference, tc, env)
 	}
 	if cfg.GoWorker == nil {
 		return startInProcess(w, sys, env)
@@ -320,38 +330,4 @@ func summarizeSystem(w *Workload, sys string, blocks []Block, warm int) SystemRe
 		}
 	}
 	return sr
-}
-
-// computeRatios fills BestPyTorch and the ratios of a workload's result.
-func computeRatios(wr *WorkloadResult) {
-	best := math.Inf(1)
-	for _, s := range wr.Systems {
-		if isPyTorch(s.System) && s.Step.N > 0 && s.Step.Median < best {
-			best, wr.BestPyTorch = s.Step.Median, s.System
-		}
-	}
-	medians := func(name string) []float64 {
-		s := wr.System(name)
-		if s == nil {
-			return nil
-		}
-		m := make([]float64, len(s.Rounds))
-		for i, r := range s.Rounds {
-			m[i] = r.Step.Median
-		}
-		return m
-	}
-	if wr.BestPyTorch != "" {
-		for _, s := range wr.Systems {
-			if s.System == wr.BestPyTorch {
-				continue
-			}
-			if r, ok := PairedRatio(s.System, wr.BestPyTorch, medians(s.System), medians(wr.BestPyTorch)); ok {
-				wr.Ratios = append(wr.Ratios, r)
-			}
-		}
-	}
-	if r, ok := PairedRatio(Gradflow, Gorgonia, medians(Gradflow), medians(Gorgonia)); ok {
-		wr.Ratios = append(wr.Ratios, r)
-	}
 }

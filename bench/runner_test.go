@@ -63,8 +63,8 @@ func TestSchedule(t *testing.T) {
 }
 
 func TestExpandSystems(t *testing.T) {
-	got, err := ExpandSystems([]string{Gradflow, PyTorch, Gorgonia, Gradflow}, []int{1, 2})
-	want := []string{"gradflow", "pytorch-1t", "pytorch-2t", "gorgonia"}
+	got, err := ExpandSystems([]string{Gradflow, PyTorch, Gorgonia, Gradflow}, TorchConfigs([]int{1, 2}, []int{1, 2}))
+	want := []string{"gradflow", "pytorch-1t", "pytorch-1t-ob2", "pytorch-2t", "pytorch-2t-ob2", "gorgonia"}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("ExpandSystems = %v, %v, want %v", got, err, want)
 	}
@@ -186,43 +186,6 @@ func TestRunSkipsMissingPeer(t *testing.T) {
 	}
 }
 
-func TestComputeRatios(t *testing.T) {
-	sys := func(name string, overall float64, rounds ...float64) SystemResult {
-		s := SystemResult{System: name, Step: Stats{N: 10 * len(rounds), Median: overall}}
-		for _, m := range rounds {
-			s.Rounds = append(s.Rounds, RoundResult{Step: Stats{N: 10, Median: m}})
-		}
-		return s
-	}
-	wr := WorkloadResult{Systems: []SystemResult{
-		sys(Gradflow, 15, 10, 20),
-		sys(Gorgonia, 20, 20, 20),
-		sys("pytorch-1t", 6, 5, 7),
-		sys("pytorch-2t", 5, 4, 6), // lowest overall median: the best configuration
-	}}
-	computeRatios(&wr)
-	if wr.BestPyTorch != "pytorch-2t" {
-		t.Errorf("BestPyTorch = %q, want pytorch-2t", wr.BestPyTorch)
-	}
-	for _, tc := range []struct {
-		sys, vs       string
-		med, min, max float64
-	}{
-		{Gradflow, "pytorch-2t", (0.4 + 0.3) / 2, 0.3, 0.4}, // 4/10, 6/20
-		{Gorgonia, "pytorch-2t", (0.2 + 0.3) / 2, 0.2, 0.3},
-		{"pytorch-1t", "pytorch-2t", (0.8 + 6.0/7) / 2, 0.8, 6.0 / 7},
-		{Gradflow, Gorgonia, 1.5, 1, 2},
-	} {
-		r := wr.Ratio(tc.sys, tc.vs)
-		if r == nil || r.Rounds != 2 || !approxEq(r.Median, tc.med) || !approxEq(r.Min, tc.min) || !approxEq(r.Max, tc.max) {
-			t.Errorf("ratio %s vs %s = %+v, want median %g min %g max %g", tc.sys, tc.vs, r, tc.med, tc.min, tc.max)
-		}
-	}
-	if r := wr.Ratio("pytorch-2t", "pytorch-2t"); r != nil {
-		t.Errorf("the best peer has a ratio against itself: %+v", r)
-	}
-}
-
 func approxEq(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
 
 // TestRunGoWorkerProcess runs a Go system in a child process (this test binary,
@@ -259,19 +222,23 @@ func deref(p *float64) float64 {
 func TestPeerEnvAndCommand(t *testing.T) {
 	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
 	t.Setenv("OPENBLAS_NUM_THREADS", "8")
-	env := PeerConfig{}.peerEnv(2)
+	env := PeerConfig{}.peerEnv(TorchConfig{Threads: 2, BLASThreads: 1})
 	has := func(env []string, kv string) bool { return slices.Contains(env, kv) }
 	if !has(env, "OPENBLAS_NUM_THREADS=1") || !has(env, "OMP_NUM_THREADS=2") || has(env, "OPENBLAS_NUM_THREADS=8") {
 		t.Errorf("peer env lacks OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=2, or keeps 8 threads")
 	}
+	env = PeerConfig{}.peerEnv(TorchConfig{Threads: 1, BLASThreads: 2})
+	if !has(env, "OPENBLAS_NUM_THREADS=2") || !has(env, "MKL_NUM_THREADS=2") || !has(env, "OMP_NUM_THREADS=1") || has(env, "OPENBLAS_NUM_THREADS=1") {
+		t.Errorf("peer env of pytorch-1t-ob2 = %q, want OPENBLAS_NUM_THREADS=2, MKL_NUM_THREADS=2, OMP_NUM_THREADS=1", env)
+	}
 	if has(env, "OPENBLAS_CORETYPE=Haswell") {
 		t.Error("peer env keeps OPENBLAS_CORETYPE by default")
 	}
-	if !has(PeerConfig{KeepOpenBLASEnv: true}.peerEnv(1), "OPENBLAS_CORETYPE=Haswell") {
+	if !has(PeerConfig{KeepOpenBLASEnv: true}.peerEnv(TorchConfig{Threads: 1, BLASThreads: 1}), "OPENBLAS_CORETYPE=Haswell") {
 		t.Error("KeepOpenBLASEnv dropped OPENBLAS_CORETYPE")
 	}
-	argv := PeerConfig{Python: "py"}.peerCommand("mlp-f32", 2, &Env{Seed: 3, MNISTDir: "/d"})
-	want := []string{"py", "-c", referenceWorker, "--workload", "mlp-f32", "--threads", "2", "--seed", "3", "--mnist", "/d"}
+	argv := PeerConfig{Python: "py"}.peerCommand("mlp-f32", TorchConfig{Threads: 2, BLASThreads: 1}, &Env{Seed: 3, MNISTDir: "/d"})
+	want := []string{"py", "-c", referenceWorker, "--workload", "mlp-f32", "--threads", "2", "--blas-threads", "1", "--seed", "3", "--mnist", "/d"}
 	if !slices.Equal(argv, want) {
 		t.Errorf("peer command = %q..., want %q...", argv[:2], want[:2])
 	}

@@ -67,7 +67,7 @@ func TestReferenceWorkloads(t *testing.T) {
 	for _, name := range []string{"lstm", "transformer"} {
 		w := Lookup(name)
 		res, err := Run(context.Background(), Config{Workloads: []*Workload{w}, Systems: []string{PyTorch},
-			TorchThreads: []int{1}, Rounds: 1, Warmup: 1, Steps: 1})
+			TorchThreads: []int{1}, BLASThreads: []int{1}, Rounds: 1, Warmup: 1, Steps: 1})
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -17,8 +17,8 @@ that gradflow reads, passed with --mnist, or the synthetic sets of bench/synth.g
 generated here bit for bit alike by synth_uniform). A training step includes gathering
 the batch from the shuffled training set, as on the Go side.
 
-Run by hand: python3 bench/reference/worker.py --workload mlp-f32 --threads 1 \
-    --mnist DIR <<< '{"warmup": 5, "steps": 20, "check": true}'
+Run by hand: OPENBLAS_NUM_THREADS=2 python3 bench/reference/worker.py --workload mlp-f32 \
+    --threads 1 --blas-threads 2 --mnist DIR <<< '{"warmup": 5, "steps": 20, "check": true}'
 """
 
 import argparse
@@ -49,8 +49,11 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def blas_info():
-    """The BLAS library torch loaded and, for OpenBLAS, the kernel core it chose."""
+def blas_info(want_threads=0):
+    """The BLAS library torch loaded and, for OpenBLAS, the kernel core it chose and
+    its thread count. OPENBLAS_NUM_THREADS (set by gradbench) fixes that count when
+    OpenBLAS loads; if OpenBLAS has another, want_threads (> 0) is set through
+    openblas_set_num_threads before it is reported."""
     info = {}
     try:
         with open("/proc/self/maps") as f:
@@ -67,6 +70,8 @@ def blas_info():
                 dll.openblas_get_corename.restype = ctypes.c_char_p
                 info["openblas_core"] = dll.openblas_get_corename().decode()
                 dll.openblas_get_num_threads.restype = ctypes.c_int
+                if want_threads > 0 and dll.openblas_get_num_threads() != want_threads:
+                    dll.openblas_set_num_threads(ctypes.c_int(want_threads))
                 info["openblas_threads"] = str(dll.openblas_get_num_threads())
             except (AttributeError, OSError):
                 pass
@@ -328,6 +333,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workload", required=True)
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    ap.add_argument("--blas-threads", type=int, default=0,
+                    help="OpenBLAS threads (gradbench also sets OPENBLAS_NUM_THREADS); 0 leaves them")
     ap.add_argument("--mnist", default="", help="directory of the MNIST IDX files")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -345,7 +352,7 @@ def main():
         return 1
     info = {"torch": torch.__version__, "python": sys.version.split()[0],
             "threads": str(torch.get_num_threads())}
-    info.update(blas_info())
+    info.update(blas_info(args.blas_threads))
     emit({"ready": True, "info": info})
     for line in sys.stdin:
         if not line.strip():
