@@ -99,4 +99,3 @@ func TestLocalAbortReleasesWaiters(t *testing.T) {
 		t.Errorf("abort took %v", d)
 	}
 }
-

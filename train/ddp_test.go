@@ -1,0 +1,287 @@
+package train_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gradflow/gradflow/graph"
+	"github.com/gradflow/gradflow/nn"
+	"github.com/gradflow/gradflow/train"
+	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/dist"
+	"github.com/gradflow/gradflow/train/optim"
+)
+
+// ddpCase is a model and data set for the data-parallel equivalence tests.
+type ddpCase struct {
+	name  string
+	model func(seed uint64) (train.Model, error)
+	set   *data.Dataset
+	// accumulate: the reference takes each rank's batch as one micro-batch of a
+	// gradient accumulation, which is what DDP computes when the model has
+	// BatchNorm (each rank normalises with its own batch's statistics); without
+	// BatchNorm, the reference takes the ranks' batches as one batch.
+	accumulate bool
+}
+
+func mlpCase() ddpCase {
+	return ddpCase{name: "mlp-adam", set: threeBlobs(160), model: func(seed uint64) (train.Model, error) {
+		s := graph.NewScope(graph.Float64, graph.Seed(seed))
+		return nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 16, Activation: nn.ReLU}, nn.LinearConfig{In: 16, Out: 3})
+	}}
+}
+
+// images returns n single-channel 6x6 images in 3 classes, fixed values.
+func images(n int) *data.Dataset {
+	xs := make([]float64, n*36)
+	labels := make([]int, n)
+	for i := range n {
+		labels[i] = i % 3
+		for j := range 36 {
+			xs[i*36+j] = math.Sin(float64(i*37+j*(labels[i]+1))) + 0.1*float64(labels[i])
+		}
+	}
+	d, err := data.New(tensor.New(tensor.WithShape(n, 1, 6, 6), tensor.WithBacking(xs)), labels, 3)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func cnnCase() ddpCase {
+	return ddpCase{name: "cnn-batchnorm", set: images(160), accumulate: true, model: func(seed uint64) (train.Model, error) {
+		s := graph.NewScope(graph.Float64, graph.Seed(seed))
+		return nn.NewSequential(s.Sub("cnn"), nn.Conv2DConfig{In: 1, Out: 3, Kernel: [2]int{3, 3}},
+			nn.BatchNorm2DConfig{Features: 3}, nn.ReLU, nn.FlattenConfig{}, nn.LinearConfig{In: 48, Out: 3})
+	}}
+}
+
+const ddpBatch, ddpSeed = 4, 11
+
+func ddpConfig(comm dist.Communicator) train.Config {
+	return train.Config{Loss: nn.SoftmaxCrossEntropy, Optimizer: optim.Adam{LR: 0.01}, BatchSize: ddpBatch,
+		Seed: ddpSeed, Quiet: true, Comm: comm}
+}
+
+// runRanks trains c on world in-process ranks for one epoch (160/world/4 steps) and
+// returns every rank's params, flattened.
+func runRanks(t *testing.T, c ddpCase, world int) [][][]float64 {
+	out := make([][][]float64, world)
+	err := dist.RunLocal(world, func(comm dist.Communicator) error {
+		// Rank 1 starts from other weights: the broadcast must replace them.
+		m, err := c.model(1 + uint64(comm.Rank()))
+		if err != nil {
+			return err
+		}
+		tr, err := train.New(m, ddpConfig(comm))
+		if err != nil {
+			return err
+		}
+		if _, err := tr.Fit(context.Background(), c.set, nil); err != nil {
+			return err
+		}
+		for _, p := range tr.Params() {
+			out[comm.Rank()] = append(out[comm.Rank()], append([]float64(nil), p.Float64s()...))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// reference trains c in one process on the ranks' batches, step by step.
+func reference(t *testing.T, c ddpCase, world int) [][]float64 {
+	shards := make([][]int, world)
+	for r := range shards {
+		var err error
+		s := dist.DistributedSampler{N: c.set.Len(), World: world, Rank: r, Shuffle: true, Seed: ddpSeed}
+		if shards[r], err = s.Indices(0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var order []int
+	for k := 0; k < len(shards[0]); k += ddpBatch {
+		for r := range shards {
+			order = append(order, shards[r][k:k+ddpBatch]...)
+		}
+	}
+	set, err := c.set.Subset(order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ddpConfig(nil)
+	cfg.NoShuffle = true
+	if c.accumulate {
+		cfg.Accumulate = world
+	} else {
+		cfg.BatchSize = world * ddpBatch
+	}
+	tr, err := train.New(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Fit(context.Background(), set, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]float64
+	for _, p := range tr.Params() {
+		out = append(out, p.Float64s())
+	}
+	return out
+}
+
+// relDiff is max|a-b| / max|b| over one tensor.
+func relDiff(a, b []float64) float64 {
+	d, s := 0.0, 0.0
+	for i := range a {
+		d, s = max(d, math.Abs(a[i]-b[i])), max(s, math.Abs(b[i]))
+	}
+	return d / max(s, 1e-300)
+}
+
+// TestDDPEqualsOneProcess: 2 in-process ranks at batch B take the steps one process
+// takes at batch 2B (with BatchNorm: 2 accumulated batches of B), 20 Adam steps, in
+// float64 to 1e-12; both ranks hold the same bits.
+func TestDDPEqualsOneProcess(t *testing.T) {
+	for _, c := range []ddpCase{mlpCase(), cnnCase()} {
+		t.Run(c.name, func(t *testing.T) {
+			ranks := runRanks(t, c, 2)
+			want := reference(t, c, 2)
+			m, _ := c.model(1)
+			params := m.Params()
+			for i, p := range params {
+				for r := 1; r < len(ranks); r++ {
+					if relDiff(ranks[r][i], ranks[0][i]) != 0 {
+						t.Errorf("%s: rank %d differs from rank 0 by %g", p.Name(), r, relDiff(ranks[r][i], ranks[0][i]))
+					}
+				}
+				if p.Kind() == graph.State { // rank 0's statistics: its batches only
+					continue
+				}
+				if d := relDiff(ranks[0][i], want[i]); d > 1e-12 || math.IsNaN(d) {
+					t.Errorf("%s: 2 ranks vs one process: relative difference %g, want <= 1e-12", p.Name(), d)
+				}
+			}
+		})
+	}
+}
+
+// TestDDPModelMismatch: a rank whose model differs gets, as every rank does, an error
+// naming the difference, and no rank hangs.
+func TestDDPModelMismatch(t *testing.T) {
+	var mu sync.Mutex
+	errs := map[int]error{}
+	comms, err := dist.NewLocal(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, comm := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := graph.NewScope(graph.Float64, graph.Seed(1))
+			m, err := nn.NewSequential(s.Sub("mlp"), nn.LinearConfig{In: 2, Out: 16 + comm.Rank()}, nn.LinearConfig{In: 16 + comm.Rank(), Out: 3})
+			if err == nil {
+				var tr *train.Trainer
+				if tr, err = train.New(m, ddpConfig(comm)); err == nil {
+					_, err = tr.Fit(context.Background(), threeBlobs(30), nil)
+				}
+			}
+			mu.Lock()
+			errs[comm.Rank()] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for r := range 2 {
+		if err := errs[r]; err == nil || !strings.Contains(err.Error(), "the model of rank 1 differs from rank 0's") ||
+			!strings.Contains(err.Error(), `"mlp/0/weight"`) {
+			t.Errorf("rank %d: err = %v, want the model difference", r, err)
+		}
+	}
+}
+
+// TestDDPStopsTogether: a callback that stops on rank 1 only, and a context
+// cancelled on rank 0 only, stop every rank at the same step.
+func TestDDPStopsTogether(t *testing.T) {
+	steps := make([]int, 2)
+	err := dist.RunLocal(2, func(comm dist.Communicator) error {
+		m, err := mlpCase().model(1)
+		if err != nil {
+			return err
+		}
+		cfg := ddpConfig(comm)
+		cfg.Epochs = 3
+		cfg.Callbacks = []train.Callback{train.CallbackFuncs{BatchEnd: func(s *train.Status) error {
+			if comm.Rank() == 1 && s.Step == 5 {
+				s.Stop("rank 1 has seen enough")
+			}
+			return nil
+		}}}
+		tr, err := train.New(m, cfg)
+		if err != nil {
+			return err
+		}
+		h, err := tr.Fit(context.Background(), threeBlobs(160), nil)
+		if err != nil {
+			return err
+		}
+		steps[comm.Rank()] = tr.Step()
+		if !strings.Contains(h.Stopped, "rank 1") {
+			return fmt.Errorf("rank %d: History.Stopped = %q, want rank 1's reason", comm.Rank(), h.Stopped)
+		}
+		return nil
+	})
+	if err != nil || steps[0] != 5 || steps[1] != 5 {
+		t.Errorf("stopping on rank 1: err %v, steps %v, want 5 on both", err, steps)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make([]error, 2)
+	comms, _ := dist.NewLocal(2)
+	var wg sync.WaitGroup
+	for _, comm := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, _ := mlpCase().model(1)
+			cfg := ddpConfig(comm)
+			cfg.Epochs = 3
+			c := context.Background()
+			if comm.Rank() == 0 {
+				c = ctx
+				cfg.Callbacks = []train.Callback{train.CallbackFuncs{BatchEnd: func(s *train.Status) error {
+					if s.Step == 3 {
+						cancel()
+					}
+					return nil
+				}}}
+			}
+			tr, err := train.New(m, cfg)
+			if err == nil {
+				_, err = tr.Fit(c, threeBlobs(160), nil)
+			}
+			errs[comm.Rank()] = err
+		}()
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped (rank 0)") {
+			t.Errorf("rank %d after rank 0's cancel: err = %v, want context canceled", r, err)
+		}
+	}
+}
