@@ -285,3 +285,32 @@ func TestDDPStopsTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestDDPNonFiniteStopsEveryRank: a NaN example, which only one rank's shard holds,
+// stops every rank at the same step with the same error.
+func TestDDPNonFiniteStopsEveryRank(t *testing.T) {
+	set := threeBlobs(40)
+	set.X().Float64s()[2*7] = math.NaN() // example 7
+	errs := make([]error, 2)
+	comms, err := dist.NewLocal(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, comm := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, _ := mlpCase().model(1)
+			tr, err := train.New(m, ddpConfig(comm))
+			if err == nil {
+				_, err = tr.Fit(context.Background(), set, nil)
+			}
+			errs[comm.Rank()] = err
+		}()
+	}
+	wg.Wait()
+	if errs[0] == nil || errs[1] == nil || errs[0].Error() != errs[1].Error() || !strings.Contains(errs[0].Error(), "not finite on 1 of 2 ranks") {
+		t.Errorf("errors %v and %v, want the same non-finite loss error on both ranks", errs[0], errs[1])
+	}
+}
