@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -32,6 +33,7 @@ type ddpState struct {
 	evaluating bool // Evaluate runs on the rank's shard
 	badLoss    bool // a non-finite loss since the last step
 	buckets    []*bucket
+	commTime   time.Duration  // spent in reduceGradients
 	bufs       []*graph.Param // State params (BatchNorm statistics), broadcast from rank 0
 }
 

@@ -75,6 +75,16 @@ func (t *Trainer) makeBuckets() {
 // without blocking, so that packing a bucket overlaps the previous one's transfer.
 func (t *Trainer) reduceGradients() error {
 	d := t.ddp
+	if d.comm.Size() == 1 { // the mean of one rank's gradients: nothing to send
+		bad := d.badLoss
+		d.badLoss = false
+		if bad {
+			return agreed(errors.New("loss is not finite on 1 of 1 ranks"))
+		}
+		return agreed(checkFiniteGrads(t.params))
+	}
+	start := time.Now()
+	defer func() { d.commTime += time.Since(start) }()
 	if d.buckets == nil {
 		t.makeBuckets()
 	}
@@ -154,6 +164,16 @@ func unpack[T float32 | float64](buf []T, params []*graph.Param, grad func(*grap
 		return buf[off]
 	}
 	return 0
+}
+
+// AllReduceTime returns the time this rank has spent averaging gradients (packing,
+// all-reduce, unpacking) and copying rank 0's buffers since New: 0 without
+// Config.Comm. Divided by Step(), it is the communication time per step.
+func (t *Trainer) AllReduceTime() time.Duration {
+	if t.ddp == nil {
+		return 0
+	}
+	return t.ddp.commTime
 }
 
 // agree is the ranks' common decision after a batch or an epoch: if any rank's

@@ -108,7 +108,8 @@ func run(ctx context.Context, comm dist.Communicator, o options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := trainer.Fit(ctx, trainSet, testSet); err != nil {
+	hist, err := trainer.Fit(ctx, trainSet, testSet)
+	if err != nil {
 		return err
 	}
 	m, err := trainer.Evaluate(ctx, testSet) // every rank takes part
@@ -118,6 +119,14 @@ func run(ctx context.Context, comm dist.Communicator, o options) error {
 	if rank0 {
 		fmt.Printf("test accuracy %.2f%% (loss %.4f) after %d epochs, %.1fs in all\n",
 			100*m.Accuracy, m.Loss, o.epochs, time.Since(start).Seconds())
+		var train time.Duration
+		for _, e := range hist.Epochs {
+			train += time.Duration(float64(e.Samples) / e.SamplesPerSec * float64(time.Second))
+		}
+		steps := max(trainer.Step(), 1)
+		ar := trainer.AllReduceTime()
+		fmt.Printf("rank 0: all-reduce %.3f ms per step, %.1f%% of a step (%d steps, %.0f samples/s over all ranks in the last epoch)\n",
+			ar.Seconds()*1e3/float64(steps), 100*ar.Seconds()/train.Seconds(), steps, hist.Last().SamplesPerSec)
 	}
 	return nil
 }
