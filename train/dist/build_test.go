@@ -2,6 +2,7 @@ package dist
 
 import (
 	"go/build"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,11 @@ func TestDefaultBuildHasNoCgo(t *testing.T) {
 	}
 	if len(pkg.CgoFiles) != 0 {
 		t.Errorf("default build: cgo files %v, want none", pkg.CgoFiles)
+	}
+	for _, imp := range pkg.Imports { // the communicator sits below train: none of ours
+		if strings.HasPrefix(imp, "github.com/gradflow/") {
+			t.Errorf("train/dist imports %s, want no gradflow package", imp)
+		}
 	}
 	ctx.BuildTags = []string{"mpi"}
 	if pkg, err = ctx.ImportDir(".", 0); err != nil {
