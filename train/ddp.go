@@ -27,14 +27,13 @@ import (
 
 // ddpState is a Trainer's data-parallel state.
 type ddpState struct {
-	comm       dist.Communicator
-	ctx        context.Context // the caller's context: its cancellation is agreed on
-	inFit      bool
-	evaluating bool // Evaluate runs on the rank's shard
-	badLoss    bool // a non-finite loss since the last step
-	buckets    []*bucket
-	commTime   time.Duration  // spent in reduceGradients
-	bufs       []*graph.Param // State params (BatchNorm statistics), broadcast from rank 0
+	comm     dist.Communicator
+	ctx      context.Context // the caller's context: its cancellation is agreed on
+	inFit    bool
+	badLoss  bool // a non-finite loss since the last step
+	buckets  []*bucket
+	commTime time.Duration  // spent in reduceGradients
+	bufs     []*graph.Param // State params (BatchNorm statistics), broadcast from rank 0
 }
 
 // agreedError is an error every rank returns at the same point: it does not abort

@@ -364,3 +364,55 @@ func TestDDPResume(t *testing.T) {
 		}
 	}
 }
+
+// TestDDPEvaluate: on 3 ranks (the 100 examples split 34, 33, 33) Evaluate gives
+// the loss, accuracy and extra metrics of one process over the whole set; a
+// rank-zero-only callback (CSVLogger) writes on rank 0 only.
+func TestDDPEvaluate(t *testing.T) {
+	set := threeBlobs(100)
+	m, err := mlpCase().model(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ddpConfig(nil)
+	cfg.Metrics = []train.Metric{&train.F1{}, &train.ConfusionMatrix{}}
+	cfg.EvalBatchSize = 16
+	one, err := train.New(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := one.Evaluate(context.Background(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := make([]strings.Builder, 3)
+	err = dist.RunLocal(3, func(comm dist.Communicator) error {
+		m, err := mlpCase().model(1)
+		if err != nil {
+			return err
+		}
+		c := cfg
+		c.Comm = comm
+		c.Callbacks = []train.Callback{&train.CSVLogger{W: &logs[comm.Rank()]}}
+		tr, err := train.New(m, c)
+		if err != nil {
+			return err
+		}
+		got, err := tr.Evaluate(context.Background(), set)
+		if err != nil {
+			return err
+		}
+		if got.Samples != want.Samples || math.Abs(got.Loss-want.Loss) > 1e-12*want.Loss || got.Accuracy != want.Accuracy ||
+			got.Extra["f1"] != want.Extra["f1"] {
+			return fmt.Errorf("rank %d: Evaluate = %+v, want %+v", comm.Rank(), got, want)
+		}
+		_, err = tr.Fit(context.Background(), set, set)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs[0].Len() == 0 || logs[1].Len() != 0 || logs[2].Len() != 0 {
+		t.Errorf("CSVLogger wrote %d, %d, %d bytes on ranks 0, 1, 2; want rank 0 only", logs[0].Len(), logs[1].Len(), logs[2].Len())
+	}
+}

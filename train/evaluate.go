@@ -19,8 +19,8 @@ import (
 // cfg.EvalBatchSize. It computes no gradient and does not change the model or the
 // training state.
 func (t *Trainer) Evaluate(ctx context.Context, set data.Source) (Metrics, error) {
-	if t.ddp != nil && !t.ddp.evaluating {
-		return t.evaluateDDP(ctx, set) // ddp_step.go: this rank's shard, reduced
+	if t.ddp != nil {
+		return t.evaluateDDP(ctx, set) // ddp_eval.go: this rank's shard, reduced
 	}
 	if isNilSource(set) || set.Len() == 0 {
 		return Metrics{}, errors.New("train: Evaluate: empty set")
