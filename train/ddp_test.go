@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -29,6 +30,9 @@ type ddpCase struct {
 	// BatchNorm (each rank normalises with its own batch's statistics); without
 	// BatchNorm, the reference takes the ranks' batches as one batch.
 	accumulate bool
+	// steps: with steps > 1, every rank accumulates that many batches per optimizer
+	// step (Config.Accumulate), and so does the reference.
+	steps int
 }
 
 func mlpCase() ddpCase {
@@ -80,7 +84,9 @@ func runRanks(t *testing.T, c ddpCase, world int) [][][]float64 {
 		if err != nil {
 			return err
 		}
-		tr, err := train.New(m, ddpConfig(comm))
+		cfg := ddpConfig(comm)
+		cfg.Accumulate = c.steps
+		tr, err := train.New(m, cfg)
 		if err != nil {
 			return err
 		}
@@ -128,6 +134,7 @@ func reference(t *testing.T, c ddpCase, world int) [][]float64 {
 		cfg.Accumulate = world
 	} else {
 		cfg.BatchSize = world * ddpBatch
+		cfg.Accumulate = c.steps
 	}
 	tr, err := train.New(m, cfg)
 	if err != nil {
@@ -154,9 +161,13 @@ func relDiff(a, b []float64) float64 {
 
 // TestDDPEqualsOneProcess: 2 in-process ranks at batch B take the steps one process
 // takes at batch 2B (with BatchNorm: 2 accumulated batches of B), 20 Adam steps, in
-// float64 to 1e-12; both ranks hold the same bits.
+// float64 to 1e-12; both ranks hold the same bits. With gradient accumulation (the
+// all-reduce only at the step) they equal one process accumulating as many batches
+// of 2B.
 func TestDDPEqualsOneProcess(t *testing.T) {
-	for _, c := range []ddpCase{mlpCase(), cnnCase()} {
+	accumulated := mlpCase()
+	accumulated.name, accumulated.steps = "mlp-adam-accumulate-2", 2
+	for _, c := range []ddpCase{mlpCase(), cnnCase(), accumulated} {
 		t.Run(c.name, func(t *testing.T) {
 			ranks := runRanks(t, c, 2)
 			want := reference(t, c, 2)
@@ -414,5 +425,48 @@ func TestDDPEvaluate(t *testing.T) {
 	}
 	if logs[0].Len() == 0 || logs[1].Len() != 0 || logs[2].Len() != 0 {
 		t.Errorf("CSVLogger wrote %d, %d, %d bytes on ranks 0, 1, 2; want rank 0 only", logs[0].Len(), logs[1].Len(), logs[2].Len())
+	}
+}
+
+// TestDDPRankFailureAborts: an error on rank 1 only (a failing callback) ends every
+// rank's Fit at once, with rank 1's error, instead of leaving rank 0 in the
+// all-reduce.
+func TestDDPRankFailureAborts(t *testing.T) {
+	boom := errors.New("disk full on rank 1")
+	var failed time.Time
+	errs := make([]error, 2)
+	err := dist.RunLocal(2, func(comm dist.Communicator) error {
+		m, err := mlpCase().model(1)
+		if err != nil {
+			return err
+		}
+		cfg := ddpConfig(comm)
+		cfg.Epochs = 5
+		cfg.Callbacks = []train.Callback{train.CallbackFuncs{BatchEnd: func(s *train.Status) error {
+			if comm.Rank() == 1 && s.Step == 5 {
+				failed = time.Now()
+				return boom
+			}
+			return nil
+		}}}
+		tr, err := train.New(m, cfg)
+		if err != nil {
+			return err
+		}
+		_, err = tr.Fit(context.Background(), threeBlobs(160), nil)
+		errs[comm.Rank()] = err
+		return err
+	})
+	took := time.Since(failed)
+	t.Logf("from rank 1's error to the end of every rank: %v", took)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rank 1") {
+		t.Errorf("RunLocal = %v, want rank 1's error", err)
+	}
+	var ab *dist.AbortError
+	if !errors.As(errs[0], &ab) || ab.Rank != 1 || !errors.Is(errs[0], boom) {
+		t.Errorf("rank 0: %v, want rank 1's abort", errs[0])
+	}
+	if took > 2*time.Second {
+		t.Errorf("the ranks took %v to end after the failure", took)
 	}
 }
