@@ -46,6 +46,17 @@ var transports = map[string][]string{
 	"tcp": {"--mca", "btl", "tcp,self"},
 }
 
+// TestMPICollectives checks each collective of the MPI communicator on 2 ranks.
+func TestMPICollectives(t *testing.T) {
+	bin := worker(t)
+	for name, btl := range transports {
+		out, _, err := mpirun(bin, btl, "-mode", "collectives")
+		if err != nil || strings.Count(out, "collectives ok") != 2 {
+			t.Errorf("%s: err %v\n%s", name, err, out)
+		}
+	}
+}
+
 // TestMPITrainEqualsOneProcess: 20 float64 steps on 2 MPI ranks give both ranks the
 // same bits, within 1e-12 of one process at twice the batch (the CNN with BatchNorm:
 // of two accumulated batches).

@@ -3,6 +3,7 @@
 // Command mpiworker is the program train/dist's mpirun tests launch (see
 // mpi_test.go): each rank trains a small model through the MPI communicator.
 //
+//	-mode collectives  checks every collective of the communicator
 //	-mode train     20 steps of an MLP (Adam) or, with -model cnn, a CNN with
 //	                BatchNorm, in float64; prints each rank's weight hash, and
 //	                rank 0 compares its weights with one process's (1e-12)
@@ -68,6 +69,9 @@ func config(comm dist.Communicator) train.Config {
 }
 
 func run(comm dist.Communicator, mode, kind string) error {
+	if mode == "collectives" {
+		return collectives(comm)
+	}
 	wider := 0
 	if mode == "mismatch" {
 		wider = comm.Rank()
