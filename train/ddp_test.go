@@ -327,7 +327,8 @@ func TestDDPNonFiniteStopsEveryRank(t *testing.T) {
 }
 
 // TestDDPResume: 2 epochs on 2 ranks equal, bit for bit, 1 epoch, a checkpoint
-// written by rank 0 and loaded by rank 0 only into fresh trainers, and 1 more epoch.
+// written by rank 0 and loaded by rank 0 only into fresh trainers, and 1 more epoch;
+// on another number of ranks the run goes on from the checkpoint's epoch and step.
 func TestDDPResume(t *testing.T) {
 	path := t.TempDir() + "/ckpt.safetensors"
 	fit := func(epochs int, load, save bool) [][]float64 {
@@ -373,6 +374,33 @@ func TestDDPResume(t *testing.T) {
 		if d := relDiff(got[r], want[0]); d != 0 {
 			t.Errorf("rank %d: resumed weights differ from 2 epochs' by %g, want the same bits", r, d)
 		}
+	}
+	// On 4 ranks the run goes on from the checkpoint's epoch and step (20 steps of
+	// 2 ranks), the second epoch's permutation cut into 4 shards: 10 more steps.
+	err := dist.RunLocal(4, func(comm dist.Communicator) error {
+		m, err := mlpCase().model(1)
+		if err != nil {
+			return err
+		}
+		tr, err := train.New(m, ddpConfig(comm))
+		if err != nil {
+			return err
+		}
+		if comm.Rank() == 0 {
+			if err := tr.LoadCheckpoint(path); err != nil {
+				return err
+			}
+		}
+		if _, err := tr.Fit(context.Background(), threeBlobs(160), nil); err != nil {
+			return err
+		}
+		if tr.Epoch() != 2 || tr.Step() != 30 {
+			return fmt.Errorf("rank %d: epoch %d, step %d after resuming on 4 ranks, want 2 and 30", comm.Rank(), tr.Epoch(), tr.Step())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 
