@@ -115,7 +115,9 @@ func (t *Trainer) fitDDP(ctx context.Context, trainSet, valSet data.Source) (*Hi
 // modelRecord describes the model and optimizer for the comparison of the ranks.
 func (t *Trainer) modelRecord() []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "optimizer %s\n", t.opt)
+	// The optimizer's kind and configured rate, not its current rate, which a
+	// checkpoint loaded on rank 0 only may have changed (rank 0's is copied).
+	fmt.Fprintf(&b, "optimizer %T with configured lr %g\n", t.opt, t.baseLR)
 	for _, p := range t.params {
 		fmt.Fprintf(&b, "param %q %v %v %v\n", p.Name(), p.Kind(), p.DType(), p.Shape())
 	}

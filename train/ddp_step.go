@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"math"
 	"math/rand/v2"
@@ -205,7 +206,7 @@ func (t *Trainer) agree(st *Status) error {
 	}
 	for r := 0; r < c.Size(); r++ {
 		if all[2*r] != 0 && st.stop == "" {
-			st.Stop(errors.Errorf("stopped by a callback on rank %d", r).Error())
+			st.Stop(fmt.Sprintf("stopped by a callback on rank %d", r))
 		}
 	}
 	return nil

@@ -340,6 +340,8 @@ func TestDDPResume(t *testing.T) {
 			}
 			cfg := ddpConfig(comm)
 			cfg.Epochs = epochs
+			// The rate changes every step: rank 0's, from the checkpoint, must win.
+			cfg.Schedule, cfg.ScheduleEvery = optim.ExponentialLR{Gamma: 0.97}, train.EveryStep
 			tr, err := train.New(m, cfg)
 			if err != nil {
 				return err
