@@ -34,6 +34,7 @@ type ddpState struct {
 	buckets  []*bucket
 	commTime time.Duration  // spent in reduceGradients
 	bufs     []*graph.Param // State params (BatchNorm statistics), broadcast from rank 0
+	flat     *bucket        // their flat buffer
 }
 
 // agreedError is an error every rank returns at the same point: it does not abort

@@ -121,21 +121,48 @@ func (t *Trainer) reduceGradients() error {
 			bad = unpack(b.f64, b.params, (*graph.Param).GradFloat64s, inv)
 		}
 	}
-	for _, p := range d.bufs {
-		var err error
-		if v := p.Float32s(); v != nil {
-			err = d.comm.Broadcast(v, 0)
-		} else {
-			err = d.comm.Broadcast(p.Float64s(), 0)
-		}
-		if err != nil {
-			return errors.Wrapf(err, "data parallel: broadcasting %q", p.Name())
-		}
+	if err := t.broadcastBuffers(); err != nil {
+		return err
 	}
 	if bad > 0 {
 		return agreed(errors.Errorf("loss is not finite on %d of %d ranks", int(bad), d.comm.Size()))
 	}
 	return agreed(checkFiniteGrads(t.params))
+}
+
+// broadcastBuffers copies rank 0's State params (BatchNorm running statistics) to
+// every rank, in one flat buffer.
+func (t *Trainer) broadcastBuffers() error {
+	d := t.ddp
+	if len(d.bufs) == 0 {
+		return nil
+	}
+	if d.flat == nil {
+		d.flat = &bucket{params: d.bufs}
+		n := 0
+		for _, p := range d.bufs {
+			n += p.Size()
+		}
+		if d.bufs[0].DType() == graph.Float32 {
+			d.flat.f32 = make([]float32, n)
+		} else {
+			d.flat.f64 = make([]float64, n)
+		}
+	}
+	b := d.flat
+	var err error
+	if b.f32 != nil {
+		pack(b.f32, b.params, (*graph.Param).Float32s, 0)
+		if err = d.comm.Broadcast(b.f32, 0); err == nil {
+			unpack(b.f32, b.params, (*graph.Param).Float32s, 1)
+		}
+	} else {
+		pack(b.f64, b.params, (*graph.Param).Float64s, 0)
+		if err = d.comm.Broadcast(b.f64, 0); err == nil {
+			unpack(b.f64, b.params, (*graph.Param).Float64s, 1)
+		}
+	}
+	return errors.Wrap(err, "data parallel: broadcasting rank 0's buffers")
 }
 
 // pack copies the params' gradients into buf; the element after them, if any, is
