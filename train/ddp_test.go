@@ -500,3 +500,33 @@ func TestDDPRankFailureAborts(t *testing.T) {
 		t.Errorf("the ranks took %v to end after the failure", took)
 	}
 }
+
+// TestDDPNeedsRandomAccess: a training set without random access (here a
+// data.Transform) is refused on every rank with the same error.
+func TestDDPNeedsRandomAccess(t *testing.T) {
+	src := data.Transform(threeBlobs(30), func(data.Batch) error { return nil })
+	errs := make([]error, 2)
+	comms, err := dist.NewLocal(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, comm := range comms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, _ := mlpCase().model(1)
+			tr, err := train.New(m, ddpConfig(comm))
+			if err == nil {
+				_, err = tr.Fit(context.Background(), src, nil)
+			}
+			errs[comm.Rank()] = err
+		}()
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "has no random access") {
+			t.Errorf("rank %d: err = %v, want the random-access error", r, err)
+		}
+	}
+}
