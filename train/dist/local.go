@@ -80,6 +80,7 @@ type world struct {
 	abort     chan struct{}
 	abortErr  *AbortError
 	abortedBy int
+	reuse     any // the result buffer of a finished all-reduce, for the next one
 }
 
 type round struct {
@@ -89,6 +90,7 @@ type round struct {
 	ready  chan struct{}
 	result any
 	err    error
+	left   int // ranks that have not yet copied the result out
 }
 
 // call is one rank's part of a collective: the buffer it receives into (buf) and,
@@ -132,7 +134,8 @@ func (c *local) enter(cl call) (*round, error) {
 	r.calls[c.rank] = cl
 	r.in++
 	if r.in == w.n {
-		r.result, r.err = complete(r.calls)
+		r.result, r.err = complete(r.calls, w.reuse)
+		w.reuse, r.left = nil, w.n
 		close(r.ready)
 		w.cur = w.newRound()
 	}
@@ -159,6 +162,11 @@ func (c *local) wait(r *round) error {
 	switch cl.op {
 	case "allgather", "allreduce", "broadcast":
 		copyInto(cl.buf, r.result)
+	}
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
+	if r.left--; r.left == 0 && cl.op == "allreduce" {
+		c.w.reuse = r.result // every rank has its copy: the next sum may write into it
 	}
 	return nil
 }

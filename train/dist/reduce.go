@@ -7,8 +7,9 @@ import (
 )
 
 // complete computes the result of a round of the in-process group from every rank's
-// call, after checking that the ranks agree on the collective.
-func complete(calls []call) (any, error) {
+// call, after checking that the ranks agree on the collective. An all-reduce writes
+// its sum into reuse when it has the right type and length.
+func complete(calls []call, reuse any) (any, error) {
 	c0 := calls[0]
 	for r, c := range calls {
 		if c.op != c0.op || c.n != c0.n || c.root != c0.root || typeName(c.buf) != typeName(c0.buf) {
@@ -20,9 +21,9 @@ func complete(calls []call) (any, error) {
 	case "allreduce":
 		switch c0.buf.(type) {
 		case []float32:
-			return sumInOrder[float32](calls), nil
+			return sumInOrder[float32](calls, reuse), nil
 		case []float64:
-			return sumInOrder[float64](calls), nil
+			return sumInOrder[float64](calls, reuse), nil
 		}
 	case "broadcast":
 		return clone(calls[c0.root].buf), nil
@@ -71,9 +72,14 @@ func typeName(buf any) string {
 	return "?"
 }
 
-// sumInOrder adds the ranks' buffers in rank order: (b0 + b1) + b2 + ...
-func sumInOrder[T float32 | float64](calls []call) []T {
-	out := append([]T(nil), calls[0].buf.([]T)...)
+// sumInOrder adds the ranks' buffers in rank order: (b0 + b1) + b2 + ..., into
+// reuse if it is a []T of the right length.
+func sumInOrder[T float32 | float64](calls []call, reuse any) []T {
+	out, ok := reuse.([]T)
+	if !ok || len(out) != calls[0].n {
+		out = make([]T, calls[0].n)
+	}
+	copy(out, calls[0].buf.([]T))
 	for _, c := range calls[1:] {
 		for i, v := range c.buf.([]T) {
 			out[i] += v
