@@ -36,5 +36,8 @@
 //	history, err := trainer.Fit(ctx, trainSet, valSet)
 //	err = trainer.SaveCheckpoint("run.safetensors")
 //
+// With Config.Comm (a train/dist Communicator: Open MPI or in-process ranks) Fit
+// is data-parallel, as PyTorch's DistributedDataParallel (docs/distributed.md).
+//
 // docs/training.md describes all of it.
 package train

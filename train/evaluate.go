@@ -24,6 +24,9 @@ func (t *Trainer) Evaluate(ctx context.Context, set data.Source) (Metrics, error
 		return Metrics{}, err
 	}
 	defer done()
+	if t.ddp != nil {
+		return t.evaluateDDP(ctx, set) // ddp_eval.go: this rank's shard, reduced
+	}
 	if isNilSource(set) || set.Len() == 0 {
 		return Metrics{}, errors.New("train: Evaluate: empty set")
 	}

@@ -94,6 +94,11 @@ func scaleInto[T float](dst, src []T, c T) {
 // optimizerStep clips the gradients as configured, steps the optimizer and advances
 // a per-step schedule.
 func (t *Trainer) optimizerStep() error {
+	if t.ddp != nil {
+		if err := t.reduceGradients(); err != nil { // ddp_step.go
+			return err
+		}
+	}
 	if t.cfg.ClipValue > 0 {
 		if err := optim.ClipGradValue(t.params, t.cfg.ClipValue); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gradflow/gradflow/graph"
 	"github.com/gradflow/gradflow/train/data"
+	"github.com/gradflow/gradflow/train/dist"
 	"github.com/gradflow/gradflow/train/optim"
 )
 
@@ -63,6 +64,11 @@ type Config struct {
 
 	Metrics   []Metric   // computed on training batches and on the validation set
 	Callbacks []Callback // called at train, epoch and batch boundaries, in order
+
+	// Comm, if not nil, makes Fit data-parallel over its ranks, as PyTorch's
+	// DistributedDataParallel (docs/distributed.md): every rank trains on its shard
+	// of the training set, BatchSize examples a step, and the gradients are averaged.
+	Comm dist.Communicator
 }
 
 // Trainer fits a Model with an Optimizer. It traces and compiles one graph per batch
@@ -89,6 +95,7 @@ type Trainer struct {
 	accum      accumulation
 	probe      *reluProbe
 	guard      useGuard
+	ddp        *ddpState // data parallelism (Config.Comm); nil trains alone
 }
 
 type programKey struct {
@@ -165,7 +172,7 @@ func New(model Model, cfg Config) (*Trainer, error) {
 	}
 	optim.AssignGroups(opt, params)
 	pcg := rand.NewPCG(cfg.Seed, 0x5eed5eed)
-	return &Trainer{
+	t := &Trainer{
 		model:      model,
 		cfg:        cfg,
 		opt:        opt,
@@ -175,7 +182,11 @@ func New(model Model, cfg Config) (*Trainer, error) {
 		rng:        rand.New(pcg),
 		programs:   map[programKey]*program{},
 		predictors: map[string]*program{},
-	}, nil
+	}
+	if err := t.setupDDP(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // Optimizer returns the trainer's optimizer (to read or set its learning rate).
@@ -214,6 +225,9 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 	if isNilSource(valSet) {
 		valSet = nil
 	}
+	if t.ddp != nil && !t.ddp.inFit {
+		return t.fitDDP(ctx, trainSet, valSet) // ddp.go: shards trainSet, calls Fit
+	}
 	hist := &History{}
 	last := t.epoch + t.cfg.Epochs
 	// Callbacks see the sources as given; the epochs read them through Checked,
@@ -251,6 +265,11 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 		if err := t.callbacks(ctx, "epoch end", Callback.OnEpochEnd, st); err != nil {
 			return hist, err
 		}
+		if t.ddp != nil {
+			if err := t.agree(st); err != nil {
+				return hist, err
+			}
+		}
 		if st.stop != "" {
 			hist.Stopped = st.stop
 			break
@@ -265,6 +284,9 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 func (t *Trainer) callbacks(ctx context.Context, hook string, fn func(Callback, *Status) error, st *Status) error {
 	st.ctx = ctx
 	for i, c := range t.cfg.Callbacks {
+		if t.skipCallback(c) {
+			continue
+		}
 		if err := fn(c, st); err != nil {
 			return errors.Wrapf(err, "train: callback %d (%T) at %s", i, c, hook)
 		}
@@ -321,10 +343,11 @@ func (t *Trainer) runEpoch(ctx context.Context, st *Status, prog *progress, trai
 			return EpochMetrics{}, errors.Wrap(err, where())
 		}
 		loss := p.m.Loss()
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		if t.ddp != nil { // the ranks check together, after averaging (ddp_step.go)
+			t.ddp.badLoss = t.ddp.badLoss || !finite(loss)
+		} else if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return EpochMetrics{}, errors.Errorf("%s: loss is %v", where(), loss)
-		}
-		if err := checkFiniteGrads(t.params); err != nil {
+		} else if err := checkFiniteGrads(t.params); err != nil {
 			return EpochMetrics{}, errors.Wrap(err, where())
 		}
 		out, err := p.m.Output(p.out)
@@ -345,6 +368,11 @@ func (t *Trainer) runEpoch(ctx context.Context, st *Status, prog *progress, trai
 		prog.batchEnd(st, acc.loss(), acc.n)
 		if err := t.callbacks(ctx, "batch end", Callback.OnBatchEnd, st); err != nil {
 			return EpochMetrics{}, err
+		}
+		if t.ddp != nil {
+			if err := t.agree(st); err != nil {
+				return EpochMetrics{}, err
+			}
 		}
 		if st.stop != "" {
 			break
@@ -369,6 +397,11 @@ func (t *Trainer) runEpoch(ctx context.Context, st *Status, prog *progress, trai
 		em.Extra = map[string]float64{}
 		for _, m := range metrics {
 			em.Extra[m.Name()] = m.Value()
+		}
+	}
+	if t.ddp != nil {
+		if err := t.reduceTrainMetrics(&em, acc, start); err != nil {
+			return EpochMetrics{}, err
 		}
 	}
 	if valSet != nil {

@@ -61,4 +61,3 @@ func kernelName() string {
 	}
 	return active32.name
 }
-
