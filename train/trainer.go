@@ -214,6 +214,11 @@ func (t *Trainer) Config() Config { return t.cfg }
 // Before each optimizer step, a NaN or infinite loss or gradient stops training with
 // an error naming the step and the first param whose gradient is not finite.
 func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*History, error) {
+	if t.ddp != nil && !t.ddp.inFit && !isNilSource(trainSet) && trainSet.Len() > 0 {
+		// ddp.go: agrees with the other ranks, shards trainSet and calls Fit again,
+		// which takes the concurrent-use guard.
+		return t.fitDDP(ctx, trainSet, valSet)
+	}
 	done, err := t.guard.enter("Fit")
 	if err != nil {
 		return nil, err
@@ -224,9 +229,6 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 	}
 	if isNilSource(valSet) {
 		valSet = nil
-	}
-	if t.ddp != nil && !t.ddp.inFit {
-		return t.fitDDP(ctx, trainSet, valSet) // ddp.go: shards trainSet, calls Fit
 	}
 	hist := &History{}
 	last := t.epoch + t.cfg.Epochs
