@@ -219,42 +219,6 @@ func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 	})
 }
 
-// firstOf returns the index of the first of a, b, c equal to t, and 3 (the window's
-// last element) when none is; for a NaN t, of the first NaN. Written so that the
-// compiler selects with conditional moves, not branches on the data (inlined into a
-// loop it would branch, and mispredict about every other window).
-//
-//go:noinline
-func firstOf[T float](a, b, c, t T) int {
-	if t != t {
-		return firstNaN(a, b, c)
-	}
-	k := 3
-	if c == t {
-		k = 2
-	}
-	if b == t {
-		k = 1
-	}
-	if a == t {
-		k = 0
-	}
-	return k
-}
-
-// firstNaN returns the index of the first NaN among a, b, c, and 3 (the window's last
-// element) when none is.
-func firstNaN[T float](a, b, c T) int {
-	switch {
-	case a != a:
-		return 0
-	case b != b:
-		return 1
-	case c != c:
-		return 2
-	}
-	return 3
-}
 
 // forRanges splits [0, n) into one contiguous range per worker and calls fn on each
 // in parallel.
