@@ -21,14 +21,8 @@ import (
 // onehot(labels)) / N * dy. labels get no gradient.
 func SoftmaxCrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) {
 	const name = "SoftmaxCrossEntropy"
-	if err := checkFloat(name, "logits", logits); err != nil {
+	if err := checkLogitsLabels(name, logits, labels); err != nil {
 		return nil, err
-	}
-	if err := checkFloat(name, "labels", labels); err != nil {
-		return nil, err
-	}
-	if logits.Dtype() != labels.Dtype() {
-		return nil, errors.Errorf("ops: %s: logits have dtype %v, labels %v, want the same", name, logits.Dtype(), labels.Dtype())
 	}
 	ls, ts := logits.Shape(), labels.Shape()
 	if ls.Dims() != 2 {
@@ -38,6 +32,20 @@ func SoftmaxCrossEntropy(logits, labels *gorgonia.Node) (*gorgonia.Node, error) 
 		return nil, errors.Errorf("ops: %s: labels have shape %v, want (%d) for logits %v", name, ts, ls[0], ls)
 	}
 	return sceDef.Apply(struct{}{}, logits, labels)
+}
+
+// checkLogitsLabels checks a cross-entropy's two inputs: float nodes of one dtype.
+func checkLogitsLabels(name string, logits, labels *gorgonia.Node) error {
+	if err := checkFloat(name, "logits", logits); err != nil {
+		return err
+	}
+	if err := checkFloat(name, "labels", labels); err != nil {
+		return err
+	}
+	if logits.Dtype() != labels.Dtype() {
+		return errors.Errorf("ops: %s: logits have dtype %v, labels %v, want the same", name, logits.Dtype(), labels.Dtype())
+	}
+	return nil
 }
 
 // sceShape is the Shape rule of the loss and its gradient: logits (N, C), labels (N).

@@ -73,14 +73,8 @@ type ceParams struct {
 // SoftmaxCrossEntropy is the same loss with the default options, for (N, C).
 func CrossEntropy(logits, labels *gorgonia.Node, opt CrossEntropyOptions) (*gorgonia.Node, error) {
 	const name = "CrossEntropy"
-	if err := checkFloat(name, "logits", logits); err != nil {
+	if err := checkLogitsLabels(name, logits, labels); err != nil {
 		return nil, err
-	}
-	if err := checkFloat(name, "labels", labels); err != nil {
-		return nil, err
-	}
-	if logits.Dtype() != labels.Dtype() {
-		return nil, errors.Errorf("ops: %s: logits have dtype %v, labels %v, want the same", name, logits.Dtype(), labels.Dtype())
 	}
 	if err := ceShape([]tensor.Shape{logits.Shape(), labels.Shape()}); err != nil {
 		return nil, errors.Wrapf(err, "ops: %s", name)
