@@ -219,7 +219,6 @@ func maxPool2x2[T float](s tensor.Shape, x, y, dy, dx []T) {
 	})
 }
 
-
 // forRanges splits [0, n) into one contiguous range per worker and calls fn on each
 // in parallel.
 func forRanges(n int, fn func(lo, hi int)) { forRangesMin(n, 1, fn) }
