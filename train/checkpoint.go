@@ -42,6 +42,7 @@ type trainerState struct {
 	OptimizerSteps map[string]int             `json:"optimizer_steps"`
 	Config         configRecord               `json:"config"`
 	Callbacks      map[string]json.RawMessage `json:"callbacks,omitempty"`
+	History        []epochRecord              `json:"history"` // every epoch of the run, 1..Epoch
 }
 
 // configRecord is the part of a Config that can be written down.
@@ -117,7 +118,8 @@ func (t *Trainer) checkpoint() (map[string]*tensor.Dense, map[string]string, err
 		tensors[p.Name()] = p.Value()
 	}
 	st := trainerState{Version: 1, Epoch: t.epoch, Step: t.step, ScheduleStep: t.schedStep, LR: t.opt.LR(),
-		Optimizer: t.opt.String(), OptimizerSteps: map[string]int{}, Config: recordConfig(t.cfg)}
+		Optimizer: t.opt.String(), OptimizerSteps: map[string]int{}, Config: recordConfig(t.cfg),
+		History: recordHistory(t.runHistory)}
 	if so, ok := t.opt.(optim.Stateful); ok {
 		for name, ps := range so.State() {
 			st.OptimizerSteps[name] = ps.Steps
@@ -159,8 +161,11 @@ func callbackKey(i int, cb Callback) string { return fmt.Sprintf("%d:%T", i, cb)
 // problems are reported at once, and nothing is changed unless everything fits. The
 // file's checksums (graph.ChecksumKey) are verified and its trainer metadata is
 // decoded strictly (every field required, no unknown one), so a corrupt or
-// hand-edited checkpoint is an error, never a different state. Fit
-// then goes on from the saved epoch and step: with the same data and configuration,
+// hand-edited checkpoint is an error, never a different state. The next Fit
+// then goes on from the saved epoch and step to Config.Epochs in all (Keras's
+// initial_epoch): a trainer configured for the whole run finishes it, and one
+// already past its Epochs trains nothing. The checkpoint carries the run's History,
+// so History() after the resume has every epoch. With the same data and configuration,
 // the result is bit for bit that of an uninterrupted run. (A model with dropout draws
 // its masks from a generator that is not saved, so its run is reproducible but not
 // identical to the uninterrupted one.)
@@ -254,6 +259,10 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 	} else if len(state) > 0 {
 		return errors.Errorf("the checkpoint has optimizer state, %v cannot restore it", t.opt)
 	}
+	hist, err := restoreHistory(st.History, st.Epoch, st.Step)
+	if err != nil {
+		return err
+	}
 	pcg := rand.NewPCG(0, 0)
 	if err := pcg.UnmarshalBinary(st.RNG); err != nil {
 		return errors.Wrap(err, "generator state")
@@ -291,6 +300,7 @@ func (t *Trainer) loadCheckpoint(b []byte) error {
 		return err // unreachable: the same state fitted the probe
 	}
 	t.epoch, t.step, t.schedStep = st.Epoch, st.Step, st.ScheduleStep
+	t.runHistory, t.resumed = hist, true
 	t.opt.SetLR(st.LR)
 	*t.pcg = *pcg
 	return nil

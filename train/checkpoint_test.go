@@ -48,8 +48,9 @@ func paramValues(ps []*graph.Param) []float64 {
 }
 
 // TestResumeIsBitIdentical trains 2 epochs, saves a checkpoint, loads it into a fresh
-// model and trainer and trains 2 more: the weights must equal, bit for bit, those of
-// 4 epochs straight. The configurations exercise every piece of saved state: Adam's
+// model and a trainer configured for the whole run (Epochs 4) and fits: it trains the
+// 2 epochs left, and the weights must equal, bit for bit, those of 4 epochs straight;
+// its History is the whole run's. The configurations exercise every piece of saved state: Adam's
 // moments and step counts, the shuffling generator, a per-step schedule, gradient
 // accumulation with clipping, and SGD's momentum with an epoch-wise schedule.
 func TestResumeIsBitIdentical(t *testing.T) {
@@ -80,7 +81,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 				if err := trA.SaveCheckpoint(path); err != nil {
 					t.Fatal(err)
 				}
-				resumed, trB := blobTrainer(t, dt, 2, c.cfg)
+				resumed, trB := blobTrainer(t, dt, 4, c.cfg) // the run's total
 				if err := trB.LoadCheckpoint(path); err != nil {
 					t.Fatal(err)
 				}
@@ -91,8 +92,12 @@ func TestResumeIsBitIdentical(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := hist.Epochs[0].Epoch; got != 3 {
-					t.Errorf("first resumed epoch is numbered %d, want 3", got)
+				if len(hist.Epochs) != 2 || hist.Epochs[0].Epoch != 3 {
+					t.Fatalf("the resumed Fit trained %d epochs, want 2: epochs 3 and 4", len(hist.Epochs))
+				}
+				whole, want := trB.History(), trS.History()
+				if len(whole.Epochs) != 4 || whole.Epochs[0].TrainLoss != want.Epochs[0].TrainLoss || whole.Epochs[3].TrainLoss != want.Epochs[3].TrainLoss {
+					t.Errorf("History after the resume has %d epochs (losses %v), want the straight run's 4 (%v)", len(whole.Epochs), whole.Series("loss"), want.Series("loss"))
 				}
 				a, b := paramValues(straight.Params()), paramValues(resumed.Params())
 				for i := range a {

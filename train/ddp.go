@@ -173,6 +173,8 @@ type startState struct {
 	LR                     float64
 	RNG                    []byte
 	Optimizer              map[string]wireParamState
+	Resumed                bool           // rank 0 loaded a checkpoint: Fit goes on to Config.Epochs in all
+	History                []EpochMetrics // rank 0's run so far, so every rank's History is the run's
 }
 
 type wireParamState struct {
@@ -223,7 +225,8 @@ func (t *Trainer) syncStart() error {
 }
 
 func (t *Trainer) encodeStart() ([]byte, error) {
-	st := startState{Step: t.step, Epoch: t.epoch, SchedStep: t.schedStep, LR: t.opt.LR()}
+	st := startState{Step: t.step, Epoch: t.epoch, SchedStep: t.schedStep, LR: t.opt.LR(),
+		Resumed: t.resumed, History: t.runHistory}
 	var err error
 	if st.RNG, err = t.pcg.MarshalBinary(); err != nil {
 		return nil, errors.Wrap(err, "train: data parallel")
@@ -261,6 +264,7 @@ func (t *Trainer) decodeStart(blob []byte) error {
 		return errors.Wrap(err, "train: data parallel: decoding rank 0's start state")
 	}
 	t.step, t.epoch, t.schedStep = st.Step, st.Epoch, st.SchedStep
+	t.resumed, t.runHistory = st.Resumed, st.History
 	t.opt.SetLR(st.LR)
 	if err := t.pcg.UnmarshalBinary(st.RNG); err != nil {
 		return errors.Wrap(err, "train: data parallel: rank 0's shuffle state")

@@ -188,8 +188,9 @@ func TestDDPEqualsOneProcess(t *testing.T) {
 }
 
 // TestDDPResume: 2 epochs on 2 ranks equal, bit for bit, 1 epoch, a checkpoint
-// written by rank 0 and loaded by rank 0 only into fresh trainers, and 1 more epoch;
-// on another number of ranks the run goes on from the checkpoint's epoch and step.
+// written by rank 0 and loaded by rank 0 only into fresh trainers configured for the
+// whole run (Epochs 2), and its Fit; on another number of ranks the run goes on from
+// the checkpoint's epoch and step. Every rank's History is the whole run's.
 func TestDDPResume(t *testing.T) {
 	path := t.TempDir() + "/ckpt.safetensors"
 	fit := func(epochs int, load, save bool) [][]float64 {
@@ -232,7 +233,7 @@ func TestDDPResume(t *testing.T) {
 	}
 	want := fit(2, false, false)
 	fit(1, false, true)
-	got := fit(1, true, false)
+	got := fit(2, true, false) // the run's total: one epoch is left
 	for r := range 2 {
 		if d := relDiff(got[r], want[0]); d != 0 {
 			t.Errorf("rank %d: resumed weights differ from 2 epochs' by %g, want the same bits", r, d)
@@ -245,7 +246,9 @@ func TestDDPResume(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		tr, err := train.New(m, ddpConfig(comm))
+		cfg := ddpConfig(comm)
+		cfg.Epochs = 2
+		tr, err := train.New(m, cfg)
 		if err != nil {
 			return err
 		}
@@ -259,6 +262,9 @@ func TestDDPResume(t *testing.T) {
 		}
 		if tr.Epoch() != 2 || tr.Step() != 30 {
 			return fmt.Errorf("rank %d: epoch %d, step %d after resuming on 4 ranks, want 2 and 30", comm.Rank(), tr.Epoch(), tr.Step())
+		}
+		if h := tr.History(); len(h.Epochs) != 2 || h.Epochs[0].Epoch != 1 || h.Epochs[1].Step != 30 {
+			return fmt.Errorf("rank %d: History after resuming has %d epochs, want epochs 1 and 2 (the second ending at step 30)", comm.Rank(), len(h.Epochs))
 		}
 		return nil
 	})

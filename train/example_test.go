@@ -109,7 +109,9 @@ func ExampleTrainer_SaveCheckpoint() {
 	if err := first.SaveCheckpoint(path); err != nil {
 		panic(err)
 	}
-	resumed, second := newTrainer(2)
+	// The resumed process builds its trainer for the whole run (Epochs 4), loads
+	// the checkpoint and fits: it trains the epochs left, 3 and 4.
+	resumed, second := newTrainer(4)
 	if err := second.LoadCheckpoint(path); err != nil {
 		panic(err)
 	}
@@ -118,9 +120,11 @@ func ExampleTrainer_SaveCheckpoint() {
 		panic(err)
 	}
 	same := fmt.Sprint(straight.Params()[0].Float64s()) == fmt.Sprint(resumed.Params()[0].Float64s())
-	fmt.Println("resumed at epoch", hist.Epochs[0].Epoch, "- identical weights:", same)
+	fmt.Println("resumed at epoch", hist.Epochs[0].Epoch, "of", len(hist.Epochs), "epochs left - identical weights:", same)
+	fmt.Println("the whole run's history:", len(second.History().Epochs), "epochs")
 	// Output:
-	// resumed at epoch 3 - identical weights: true
+	// resumed at epoch 3 of 2 epochs left - identical weights: true
+	// the whole run's history: 4 epochs
 }
 
 // Metrics stream: update them batch by batch, read them at the end.

@@ -41,7 +41,7 @@ func TestHealthMonitorResume(t *testing.T) {
 	}
 	// The "killed" continuation: epoch 3 gets written, then the process dies.
 	killed := &train.HealthMonitor{Dir: dir, ProbeSize: -1, Plot: plot}
-	cont := newTrainer(1, killed)
+	cont := newTrainer(3, killed) // the run's total: epoch 3 is left
 	if err := cont.LoadCheckpoint(ckpt); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestHealthMonitorResume(t *testing.T) {
 	}
 	// The resumed run, from the same checkpoint.
 	h := &train.HealthMonitor{Dir: dir, ProbeSize: -1}
-	resumed := newTrainer(1, h)
+	resumed := newTrainer(3, h)
 	if err := resumed.LoadCheckpoint(ckpt); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestHealthMonitorResume(t *testing.T) {
 	}
 	// A corrupt file is an error, not a silent restart.
 	os.WriteFile(filepath.Join(dir, "health.csv"), []byte("epoch,layer\n1,x\n"), 0o644)
-	bad := newTrainer(1, &train.HealthMonitor{Dir: dir, ProbeSize: -1})
+	bad := newTrainer(3, &train.HealthMonitor{Dir: dir, ProbeSize: -1})
 	if err := bad.LoadCheckpoint(ckpt); err != nil {
 		t.Fatal(err)
 	}

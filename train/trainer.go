@@ -46,7 +46,7 @@ type Config struct {
 	Optimizer     optim.Config // default optim.Adam{} (lr 1e-3)
 	BatchSize     int          // training batch size; default 32
 	EvalBatchSize int          // evaluation batch size; default 1000
-	Epochs        int          // epochs per Fit; default 1
+	Epochs        int          // epochs per Fit (default 1); the first Fit after LoadCheckpoint trains up to Epochs in all
 	Seed          uint64       // seeds shuffling and random ops (dropout)
 	NoShuffle     bool         // keep the training order (default: reshuffle every epoch)
 	Progress      io.Writer    // where progress goes; nil means os.Stderr
@@ -95,7 +95,9 @@ type Trainer struct {
 	accum      accumulation
 	probe      *reluProbe
 	guard      useGuard
-	ddp        *ddpState // data parallelism (Config.Comm); nil trains alone
+	ddp        *ddpState      // data parallelism (Config.Comm); nil trains alone
+	runHistory []EpochMetrics // every epoch trained (and loaded), for History and checkpoints
+	resumed    bool           // LoadCheckpoint ran: the next Fit trains to Config.Epochs in all
 }
 
 type programKey struct {
@@ -205,8 +207,8 @@ func (t *Trainer) Params() []*graph.Param { return append([]*graph.Param(nil), t
 func (t *Trainer) Config() Config { return t.cfg }
 
 // Fit trains for cfg.Epochs more epochs over trainSet, evaluating on valSet (which
-// may be nil) after each epoch; a Trainer restored from a checkpoint goes on from
-// where it was saved. It reports progress (see ProgressMode) and calls the
+// may be nil) after each epoch; the first Fit after LoadCheckpoint goes on from where
+// the checkpoint was saved up to cfg.Epochs in all. It reports progress (see ProgressMode) and calls the
 // callbacks. It stops early, with no error, when a callback asks (History.Stopped
 // says why), and with ctx's error when ctx is cancelled, returning the history of
 // the completed epochs.
@@ -231,7 +233,7 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 		valSet = nil
 	}
 	hist := &History{}
-	last := t.epoch + t.cfg.Epochs
+	last := t.fitEnd()
 	// Callbacks see the sources as given; the epochs read them through Checked,
 	// which turns a source that yields fewer (or more) examples than its Len, or
 	// batches of other shapes, into an error instead of an epoch of nothing.
@@ -262,6 +264,7 @@ func (t *Trainer) Fit(ctx context.Context, trainSet, valSet data.Source) (*Histo
 			t.applySchedule()
 		}
 		hist.Epochs = append(hist.Epochs, em)
+		t.runHistory = append(t.runHistory, em)
 		st.Metrics = em
 		prog.epochEnd(em, last)
 		if err := t.callbacks(ctx, "epoch end", Callback.OnEpochEnd, st); err != nil {
