@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,7 +126,7 @@ func TestONNXRuntime(t *testing.T) {
 			t.Errorf("%s: onnxruntime: %s", names[i], r.Error)
 			continue
 		}
-		if !equalInts(r.Shape, wantShape[i]) {
+		if !slices.Equal(r.Shape, wantShape[i]) {
 			t.Errorf("%s: onnxruntime's output shape %v, gradflow's %v", names[i], r.Shape, wantShape[i])
 			continue
 		}
@@ -149,16 +150,4 @@ func TestONNXRuntime(t *testing.T) {
 		t.Error("onnxruntime ran no float64 model")
 	}
 	t.Logf("onnxruntime ran every float32 case and %d of %d float64 cases", ran64, len(cases)/2)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
