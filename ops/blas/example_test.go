@@ -88,5 +88,5 @@ func ExampleSetPath() {
 	// Output:
 	// active: generic
 	// avx2 <nil>
-	// blas: SIMD path "sse4", want generic, avx2 or avx512
+	// blas: SIMD path "sse4", want generic, avx2, avx512 or neon
 }

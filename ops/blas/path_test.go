@@ -92,3 +92,33 @@ func TestEnvSIMD(t *testing.T) {
 		}
 	}
 }
+
+// TestSupported checks the paths each build accepts: the generic one always, on amd64
+// every path up to the detected one and never NEON, on arm64 NEON and generic only.
+func TestSupported(t *testing.T) {
+	d := Detected()
+	for p := PathGeneric; p <= lastPath; p++ {
+		var want bool
+		switch {
+		case p == PathGeneric || p == d:
+			want = true
+		case d == PathNEON || p == PathNEON:
+			want = false
+		default:
+			want = p < d
+		}
+		if got := Supported(p); got != want {
+			t.Errorf("Supported(%v) = %v with %v detected, want %v", p, got, d, want)
+		}
+		err := SetPath(p)
+		if (err == nil) != want {
+			t.Errorf("SetPath(%v) = %v with %v detected, want success %v", p, err, d, want)
+		}
+	}
+	if err := SetPath(d); err != nil {
+		t.Fatal(err)
+	}
+	if Supported(lastPath + 1) || Supported(-1) {
+		t.Error("Supported accepts a path that does not exist")
+	}
+}
