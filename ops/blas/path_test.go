@@ -118,7 +118,7 @@ func TestSupported(t *testing.T) {
 	if err := SetPath(d); err != nil {
 		t.Fatal(err)
 	}
-	if Supported(lastPath + 1) || Supported(-1) {
+	if Supported(lastPath+1) || Supported(-1) {
 		t.Error("Supported accepts a path that does not exist")
 	}
 }
