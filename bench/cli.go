@@ -42,6 +42,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		python     = fs.String("python", "", "Python interpreter with torch (default /usr/bin/python3)")
 		script     = fs.String("reference", "", "PyTorch worker script (default: the bench/reference/worker.py built in)")
 		keepBLAS   = fs.Bool("keep-openblas-env", false, "keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for PyTorch")
+		blasCore   = fs.String("openblas-core", "auto", "OPENBLAS_CORETYPE for PyTorch: auto (time the detected core and the candidates, take the fastest), detected, or a core name")
 		inProc     = fs.Bool("inprocess", false, "run Go systems in this process (peak memory is then shared)")
 		jsonOut    = fs.String("json", "", "write the result as JSON to this file")
 		benchOut   = fs.String("benchfmt", "", "write the result in Go benchmark format (for benchstat) to this file")
@@ -89,7 +90,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg := Config{
 		Workloads: ws, Systems: splitList(*systems), Rounds: *rounds, Steps: *steps, Warmup: *warmup,
 		Scale: *scale, Seed: *seed, MNISTDir: *mnist, TorchThreads: tt, BLASThreads: bt,
-		Peer: PeerConfig{Python: *python, Script: *script, KeepOpenBLASEnv: *keepBLAS},
+		Peer: PeerConfig{Python: *python, Script: *script, KeepOpenBLASEnv: *keepBLAS, OpenBLASCore: *blasCore},
 	}
 	if !*quiet {
 		cfg.Progress = stderr

@@ -35,6 +35,11 @@ type PeerConfig struct {
 	// safety, which makes OpenBLAS several times slower); the GEMM and MLP checks
 	// still verify the results.
 	KeepOpenBLASEnv bool
+	// OpenBLASCore is the OPENBLAS_CORETYPE of every PyTorch worker: "auto" (or "")
+	// lets Run measure the detected core against the candidates and take the
+	// fastest (ChooseOpenBLASCore), "detected" leaves the choice to OpenBLAS, and
+	// any other value is set as it is (Cooperlake, SkylakeX, Haswell, ...).
+	OpenBLASCore string
 }
 
 func (p PeerConfig) python() string {
@@ -65,6 +70,9 @@ func (p PeerConfig) peerEnv(tc TorchConfig) []string {
 			}
 		}
 		env = append(env, kv)
+	}
+	if c := p.OpenBLASCore; c != "" && c != "auto" && c != "detected" {
+		env = append(withoutKeys(env, "OPENBLAS_CORETYPE"), "OPENBLAS_CORETYPE="+c)
 	}
 	blas := strconv.Itoa(tc.BLASThreads)
 	return append(env, "OPENBLAS_NUM_THREADS="+blas, "MKL_NUM_THREADS="+blas,

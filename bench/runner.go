@@ -144,6 +144,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Date: time.Now().UTC(), Machine: probeMachine(), Rounds: cfg.Rounds, Seed: cfg.Seed}
 	env := &Env{Seed: cfg.Seed, MNISTDir: cfg.MNISTDir}
 	peerGone := "" // why PyTorch cannot run here, once known
+	if slices.ContainsFunc(systems, isPyTorch) {
+		fmt.Fprintln(cfg.Progress, "choosing the OpenBLAS core for PyTorch ...")
+		if note := cfg.Peer.ChooseOpenBLASCore(ctx); note != "" {
+			fmt.Fprintln(cfg.Progress, note)
+			res.Notes = append(res.Notes, note)
+		}
+	}
 	for _, w := range cfg.Workloads {
 		wr, err := runWorkload(ctx, &cfg, env, w, systems, &peerGone)
 		if err != nil {
