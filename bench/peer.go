@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gradflow/gradflow/ops/blas"
 	"github.com/gradflow/gradflow/train/data"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -125,6 +126,7 @@ func goInfo() map[string]string {
 		"go":         runtime.Version(),
 		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
 		"blas":       fmt.Sprintf("%T", gorgonia.WhichBLAS()),
+		"simd":       blas.Active().String(),
 	}
 }
 
@@ -138,6 +140,7 @@ func probeMachine() Machine {
 		OS:         runtime.GOOS,
 		Arch:       runtime.GOARCH,
 		BLAS:       fmt.Sprintf("%T", gorgonia.WhichBLAS()),
+		SIMD:       blas.Active().String(),
 		LoadStart:  loadAvg(),
 	}
 }

@@ -16,8 +16,12 @@ import (
 func (r *Result) WriteTable(w io.Writer) error {
 	ew := &errWriter{w: w}
 	m := r.Machine
-	ew.printf("gradbench %s  %s, %d cores (GOMAXPROCS %d), %s %s/%s, gorgonia BLAS %s\n",
-		r.Date.Format("2006-01-02 15:04 MST"), m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.BLAS)
+	simd := ""
+	if m.SIMD != "" {
+		simd = ", gradflow SIMD path " + m.SIMD
+	}
+	ew.printf("gradbench %s  %s, %d cores (GOMAXPROCS %d), %s %s/%s, gorgonia BLAS %s%s\n",
+		r.Date.Format("2006-01-02 15:04 MST"), m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, m.OS, m.Arch, m.BLAS, simd)
 	ew.printf("%d rounds, interleaved; load average %.2f at the start, %.2f at the end\n",
 		r.Rounds, m.LoadStart[0], m.LoadEnd[0])
 	ew.printf("vs best pytorch: throughput ratio to the fastest PyTorch configuration of each round (pytorch-<torch threads>t, -ob<n>: OpenBLAS on n threads), median (min-max) of the per-round ratios; > 1 is faster\n")
@@ -237,6 +241,9 @@ func shortPath(p string) string {
 func (r *Result) WriteBenchfmt(w io.Writer) error {
 	ew := &errWriter{w: w}
 	ew.printf("goos: %s\ngoarch: %s\npkg: github.com/gradflow/gradflow/bench\ncpu: %s\n", r.Machine.OS, r.Machine.Arch, r.Machine.CPU)
+	if r.Machine.SIMD != "" {
+		ew.printf("simd: %s\n", r.Machine.SIMD)
+	}
 	for _, wr := range r.Workloads {
 		if wr.BestPyTorch != "" {
 			ew.printf("# %s: best pytorch by round: %s\n", wr.Name, strings.Join(dashEmpty(wr.BestPyTorchRounds), ", "))

@@ -15,7 +15,7 @@ func ptr[T any](v T) *T { return &v }
 func sampleResult() *Result {
 	return &Result{
 		Date:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Machine: Machine{CPU: "Test CPU (AVX2)", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26", OS: "linux", Arch: "amd64", BLAS: "gonum.Implementation", LoadStart: [3]float64{1.5, 1, 0.5}, LoadEnd: [3]float64{2, 1, 0.5}},
+		Machine: Machine{CPU: "Test CPU (AVX2)", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26", OS: "linux", Arch: "amd64", BLAS: "gonum.Implementation", SIMD: "avx2", LoadStart: [3]float64{1.5, 1, 0.5}, LoadEnd: [3]float64{2, 1, 0.5}},
 		Rounds:  2,
 		Seed:    1,
 		Notes:   []string{"a note"},
@@ -106,6 +106,7 @@ func TestWriteBenchfmt(t *testing.T) {
 goarch: amd64
 pkg: github.com/gradflow/gradflow/bench
 cpu: Test CPU (AVX2)
+simd: avx2
 # mlp-f32: best pytorch by round: pytorch-1t-ob2, pytorch-1t
 BenchmarkGradbench/mlp-f32/gradflow	2	20000000 ns/op	6400.00 samples/s	15.000 GFLOP/s	2500000 B/op	851 allocs/op	524288000 peak-RSS-B
 BenchmarkGradbench/mlp-f32/gradflow	2	22000000 ns/op	5818.18 samples/s	13.636 GFLOP/s	2500000 B/op	851 allocs/op	524288000 peak-RSS-B
@@ -128,7 +129,7 @@ func TestWriteTable(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"gradbench 2026-01-02 03:04 UTC", "Test CPU (AVX2), 2 cores", "load average 1.50 at the start, 2.00 at the end",
+		"gradbench 2026-01-02 03:04 UTC", "Test CPU (AVX2), 2 cores", "gorgonia BLAS gonum.Implementation, gradflow SIMD path avx2", "load average 1.50 at the start, 2.00 at the end",
 		"note: a note", "mlp-f32: an MLP", "vs best pytorch", "samples/s",
 		"20.0ms", "6,400", "851", "2.38MiB", "500MiB", "acc 97.00% loss NaN", "0.14x (0.12-0.15)",
 		"0.92x (0.83-1.00), best in 1/2", "-, best in 1/2", "best pytorch by round: pytorch-1t-ob2, pytorch-1t",

@@ -30,6 +30,7 @@ type Machine struct {
 	OS         string     `json:"os"`
 	Arch       string     `json:"arch"`
 	BLAS       string     `json:"blas"`                 // the BLAS gorgonia uses (gorgonia.WhichBLAS)
+	SIMD       string     `json:"simd,omitempty"`       // gradflow's kernel path (blas.Active: avx512, avx2, neon, generic)
 	LoadStart  [3]float64 `json:"load_start,omitempty"` // /proc/loadavg when the run started
 	LoadEnd    [3]float64 `json:"load_end,omitempty"`   // and when it ended
 }
