@@ -13,14 +13,18 @@ var benchEnv = &Env{Seed: 1}
 //
 //	go test -run '^$' -bench Step ./bench
 //
-// It covers the workloads whose steps are quick (the larger GEMMs are left to
-// gradbench). The MLP needs the MNIST files and is skipped without them.
+// It covers the workloads whose steps take at most tens of milliseconds (the larger
+// GEMMs are left to gradbench), so that a step can be profiled with -cpuprofile. The
+// MLP and the CNN need the MNIST files and are skipped without them.
 func BenchmarkStep(b *testing.B) {
-	for _, name := range []string{"xor", "mlp-f32", "mlp-f64", "gemm-f32-256", "gemm-f64-256", "gemm-f32-512", "gemm-f64-512"} {
+	for _, name := range []string{"xor", "mlp-f32", "mlp-f64", "gemm-f32-256", "gemm-f64-256", "gemm-f32-512", "gemm-f64-512", "cnn", "lstm", "transformer"} {
 		w := Lookup(name)
 		for _, sys := range []string{Gradflow, Gorgonia} {
+			if sys == Gorgonia && w.Gorgonia == nil {
+				continue
+			}
 			b.Run(name+"/"+sys, func(b *testing.B) {
-				if w.Samples == 128 { // an MNIST workload
+				if name == "cnn" || w.Samples == 128 { // an MNIST workload
 					if _, err := data.MNISTDir(); err != nil {
 						b.Skip(err)
 					}

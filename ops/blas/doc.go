@@ -19,8 +19,9 @@
 // packed into nr-wide micro-panels, an mc x kc block of op(A) into mr-high
 // micro-panels, and a micro-kernel keeps an mr x nr tile of C in registers
 // while it streams both. Transposes are absorbed by packing, so all four
-// combinations run the same kernels; packing uses AVX-512 in-register
-// transposes and masked copies where available. Edge tiles are computed
+// combinations run the same kernels; packing uses in-register transposes
+// and masked copies, AVX-512 (k-masks) or AVX2 (VMASKMOVPS/PD), on those
+// paths. Edge tiles are computed
 // whole into a scratch tile and the valid part is merged into C.
 //
 // Micro-kernels, chosen by the active Path (see Path, Active, SetPath and

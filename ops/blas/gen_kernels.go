@@ -61,6 +61,11 @@ func main() {
 		emitTranspose(w, true)
 		emitCopy(w, false)
 		emitCopy(w, true)
+		emitMaskTable(w)
+		emitTransposeAVX2(w, false)
+		emitTransposeAVX2(w, true)
+		emitCopyAVX2(w, false)
+		emitCopyAVX2(w, true)
 	})
 }
 
@@ -377,5 +382,205 @@ func emitCopy(w *bytes.Buffer, double bool) {
 		p("JNZ %s_%d", name, nv)
 		p("VZEROUPPER")
 		p("RET")
+	}
+}
+
+// emitMaskTable writes avx2Masks<>, 32 bytes of ones then 32 of zeros: the 32
+// bytes at offset 32-n*size are the AVX2 lane mask of the first n values of
+// size bytes (the sign bit of each lane is what VMASKMOVPS/PD read).
+func emitMaskTable(w *bytes.Buffer) {
+	for off := 0; off < 64; off += 8 {
+		v := "$0xffffffffffffffff"
+		if off >= 32 {
+			v = "$0"
+		}
+		fmt.Fprintf(w, "DATA avx2Masks<>+%d(SB)/8, %s\n", off, v)
+	}
+	fmt.Fprintf(w, "GLOBL avx2Masks<>(SB), RODATA|NOPTR, $64\n")
+}
+
+// emitTransposeAVX2 writes transposeAVX2S (float32) or transposeAVX2D, with
+// the signature and meaning of transposeAVX512S but v = 8 (float32) or 4
+// (float64): nblk in-register v x v transposes of ymm registers (unpack,
+// shuffle, 128-bit lane permutes), stored whole when r == v and with
+// VMASKMOVPS/PD of the first r lanes otherwise.
+func emitTransposeAVX2(w *bytes.Buffer, double bool) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	v, shift, name, ty, mov, mask := 8, 2, "transposeAVX2S", "float32", "VMOVUPS", "VMASKMOVPS"
+	if double {
+		v, shift, name, ty, mov, mask = 4, 3, "transposeAVX2D", "float64", "VMOVUPD", "VMASKMOVPD"
+	}
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	fmt.Fprintf(w, "\n// func %s(dst *%s, w int, src *%s, ld, r, nblk int)\n", name, ty, ty)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ w+8(FP), DX")
+	p("SHLQ $%d, DX", shift)
+	p("MOVQ src+16(FP), SI")
+	p("MOVQ ld+24(FP), BX")
+	p("SHLQ $%d, BX", shift)
+	p("MOVQ r+32(FP), CX")
+	p("MOVQ nblk+40(FP), R9")
+	// R10 = the address of the mask of the first r lanes.
+	p("LEAQ avx2Masks<>+32(SB), R10")
+	p("MOVQ CX, AX")
+	p("SHLQ $%d, AX", shift)
+	p("SUBQ AX, R10")
+	fmt.Fprintf(w, "%s_loop:\n", name)
+	// Load r rows; the registers of rows r..v-1 keep stale values, which
+	// only reach the lanes that are not stored.
+	p("MOVQ SI, R8")
+	p("%s (R8), Y0", mov)
+	for i := 1; i < v; i++ {
+		p("CMPQ CX, $%d", i)
+		p("JLE %s_transpose", name)
+		p("ADDQ BX, R8")
+		p("%s (R8), %s", mov, y(i))
+	}
+	fmt.Fprintf(w, "%s_transpose:\n", name)
+	var cols []string
+	if !double {
+		// Y0-Y7 rows; Y8-Y15 pairs interleaved; Y0-Y7 quads; Y8-Y15 columns.
+		for q := 0; q < 4; q++ {
+			p("VUNPCKLPS %s, %s, %s", y(2*q+1), y(2*q), y(8+2*q))
+			p("VUNPCKHPS %s, %s, %s", y(2*q+1), y(2*q), y(9+2*q))
+		}
+		for h := 0; h < 2; h++ {
+			b := 8 + 4*h
+			p("VSHUFPS $0x44, %s, %s, %s", y(b+2), y(b), y(4*h))
+			p("VSHUFPS $0xee, %s, %s, %s", y(b+2), y(b), y(4*h+1))
+			p("VSHUFPS $0x44, %s, %s, %s", y(b+3), y(b+1), y(4*h+2))
+			p("VSHUFPS $0xee, %s, %s, %s", y(b+3), y(b+1), y(4*h+3))
+		}
+		for j := 0; j < 4; j++ {
+			p("VPERM2F128 $0x20, %s, %s, %s", y(4+j), y(j), y(8+j))
+			p("VPERM2F128 $0x31, %s, %s, %s", y(4+j), y(j), y(12+j))
+		}
+		for l := 0; l < 8; l++ {
+			cols = append(cols, y(8+l))
+		}
+	} else {
+		// Y0-Y3 rows; Y4-Y7 pairs interleaved; Y8-Y11 columns.
+		for q := 0; q < 2; q++ {
+			p("VUNPCKLPD %s, %s, %s", y(2*q+1), y(2*q), y(4+2*q))
+			p("VUNPCKHPD %s, %s, %s", y(2*q+1), y(2*q), y(5+2*q))
+		}
+		p("VPERM2F128 $0x20, Y6, Y4, Y8")
+		p("VPERM2F128 $0x20, Y7, Y5, Y9")
+		p("VPERM2F128 $0x31, Y6, Y4, Y10")
+		p("VPERM2F128 $0x31, Y7, Y5, Y11")
+		cols = []string{"Y8", "Y9", "Y10", "Y11"}
+	}
+	p("CMPQ CX, $%d", v)
+	p("JLT %s_masked", name)
+	p("MOVQ DI, R8")
+	for _, c := range cols {
+		p("%s %s, (R8)", mov, c)
+		p("ADDQ DX, R8")
+	}
+	p("JMP %s_next", name)
+	fmt.Fprintf(w, "%s_masked:\n", name)
+	p("VMOVDQU (R10), Y0")
+	p("MOVQ DI, R8")
+	for _, c := range cols {
+		p("%s %s, Y0, (R8)", mask, c)
+		p("ADDQ DX, R8")
+	}
+	fmt.Fprintf(w, "%s_next:\n", name)
+	p("MOVQ R8, DI")
+	p("ADDQ $32, SI")
+	p("DECQ R9")
+	p("JNZ %s_loop", name)
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// emitCopyAVX2 writes copyAVX2S (float32) or copyAVX2D, with the signature
+// and meaning of copyAVX512S but vectors of 8 (float32) or 4 (float64)
+// values: chunk c loads with VMASKMOVPS/PD under the mask of the popcount of
+// bits 16c..16c+15 of lmask (the masked-off lanes load as zero), and the
+// last chunk stores whole when smask covers the vector, under its mask
+// otherwise.
+func emitCopyAVX2(w *bytes.Buffer, double bool) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	v, shift, name, ty, mov, mask := 8, 2, "copyAVX2S", "float32", "VMOVUPS", "VMASKMOVPS"
+	if double {
+		v, shift, name, ty, mov, mask = 4, 3, "copyAVX2D", "float64", "VMOVUPD", "VMASKMOVPD"
+	}
+	fmt.Fprintf(w, "\n// func %s(dst *%s, ldd int, src *%s, lds, rows, nv int, lmask, smask uint64)\n", name, ty, ty)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ ldd+8(FP), DX")
+	p("SHLQ $%d, DX", shift)
+	p("MOVQ src+16(FP), SI")
+	p("MOVQ lds+24(FP), BX")
+	p("SHLQ $%d, BX", shift)
+	p("MOVQ rows+32(FP), R9")
+	p("MOVQ nv+40(FP), R10")
+	p("MOVQ lmask+48(FP), AX")
+	p("LEAQ avx2Masks<>+32(SB), R11")
+	// Y4+c: the load mask of chunk c (popcount of its 16 bits of lmask).
+	for c := 0; c < 4; c++ {
+		p("MOVQ AX, CX")
+		p("ANDQ $0xffff, CX")
+		p("POPCNTQ CX, CX")
+		p("SHLQ $%d, CX", shift)
+		p("MOVQ R11, R12")
+		p("SUBQ CX, R12")
+		p("VMOVDQU (R12), Y%d", 4+c)
+		p("SHRQ $16, AX")
+	}
+	// Y8: the store mask of the last chunk; R13 = 1 when it is whole.
+	p("MOVQ smask+56(FP), CX")
+	p("XORQ R13, R13")
+	p("CMPQ CX, $%d", 1<<v-1)
+	p("SETEQ R13B")
+	p("POPCNTQ CX, CX")
+	p("SHLQ $%d, CX", shift)
+	p("MOVQ R11, R12")
+	p("SUBQ CX, R12")
+	p("VMOVDQU (R12), Y8")
+	for nv := 1; nv <= 4; nv++ {
+		p("CMPQ R10, $%d", nv)
+		p("JEQ %s_%d", name, nv)
+	}
+	p("VZEROUPPER")
+	p("RET")
+	for nv := 1; nv <= 4; nv++ {
+		for _, whole := range []bool{false, true} {
+			label := fmt.Sprintf("%s_%d", name, nv)
+			if whole {
+				label += "w"
+			} else {
+				fmt.Fprintf(w, "%s:\n", label)
+				p("TESTQ R13, R13")
+				p("JNZ %sw", label)
+			}
+			if whole {
+				fmt.Fprintf(w, "%s:\n", label)
+			} else {
+				fmt.Fprintf(w, "%sm:\n", label)
+			}
+			for c := 0; c < nv; c++ {
+				p("%s %d(SI), Y%d, Y%d", mask, 32*c, 4+c, c)
+			}
+			for c := 0; c < nv; c++ {
+				if c == nv-1 && !whole {
+					p("%s Y%d, Y8, %d(DI)", mask, c, 32*c)
+				} else {
+					p("%s Y%d, %d(DI)", mov, c, 32*c)
+				}
+			}
+			p("ADDQ BX, SI")
+			p("ADDQ DX, DI")
+			p("DECQ R9")
+			if whole {
+				p("JNZ %s", label)
+			} else {
+				p("JNZ %sm", label)
+			}
+			p("VZEROUPPER")
+			p("RET")
+		}
 	}
 }

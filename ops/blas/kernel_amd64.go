@@ -30,6 +30,18 @@ func copyAVX512S(dst *float32, ldd int, src *float32, lds, rows, nv int, lmask, 
 //go:noescape
 func copyAVX512D(dst *float64, ldd int, src *float64, lds, rows, nv int, lmask, smask uint64)
 
+//go:noescape
+func transposeAVX2S(dst *float32, w int, src *float32, ld, r, nblk int)
+
+//go:noescape
+func transposeAVX2D(dst *float64, w int, src *float64, ld, r, nblk int)
+
+//go:noescape
+func copyAVX2S(dst *float32, ldd int, src *float32, lds, rows, nv int, lmask, smask uint64)
+
+//go:noescape
+func copyAVX2D(dst *float64, ldd int, src *float64, lds, rows, nv int, lmask, smask uint64)
+
 // cpuFeatures reports whether the CPU and the operating system support
 // AVX2 with FMA, and AVX-512F (the OS must save the YMM and ZMM state).
 func cpuFeatures() (avx2FMA, avx512 bool) {
@@ -76,8 +88,10 @@ func init() {
 		kernels64 = append(kernels64, kernel[float64]{name: "avx512", mr: 14, nr: 16, mc: 168, kc: 384, nc: 1024, fn: dgemmAVX512, narrow: n64, pk: t64, path: PathAVX512}, *n64)
 	}
 	if avx2FMA {
-		kernels32 = append(kernels32, kernel[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, fn: sgemmAVX2, path: PathAVX2})
-		kernels64 = append(kernels64, kernel[float64]{name: "avx2", mr: 6, nr: 8, mc: 96, kc: 256, nc: 1024, fn: dgemmAVX2, path: PathAVX2})
+		a32 := packer[float32]{transpose: transposeAVX2S, copy: copyAVX2S, v: 8}
+		a64 := packer[float64]{transpose: transposeAVX2D, copy: copyAVX2D, v: 4}
+		kernels32 = append(kernels32, kernel[float32]{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 2048, fn: sgemmAVX2, pk: a32, path: PathAVX2})
+		kernels64 = append(kernels64, kernel[float64]{name: "avx2", mr: 6, nr: 8, mc: 96, kc: 256, nc: 1024, fn: dgemmAVX2, pk: a64, path: PathAVX2})
 	}
 	addGeneric()
 	// Without AVX2 gonum's SSE2 assembly beats the portable kernel.
