@@ -109,9 +109,27 @@ func TestAddBlock(t *testing.T) {
 	AddBlock64(make([]float64, 9), 3, make([]float64, 8), 3, 3, 3)
 }
 
-// TestIm2col compares Im2col with a direct definition, with and without the
-// assembly, for widths around the vector sizes.
+// TestIm2col compares Im2col with a direct definition, on every path this CPU
+// supports and without the assembly, for widths around the vector sizes.
 func TestIm2col(t *testing.T) {
+	start := Active()
+	defer func() {
+		if err := SetPath(start); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for p := PathGeneric; p <= lastPath; p++ {
+		if !Supported(p) {
+			continue
+		}
+		if err := SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		testIm2col(t, p)
+	}
+}
+
+func testIm2col(t *testing.T, path Path) {
 	for _, asm := range []bool{true, false} {
 		save32, save64 := im2colAsm32, im2colAsm64
 		if !asm {
@@ -132,7 +150,7 @@ func TestIm2col(t *testing.T) {
 			Im2col32(x32, c, h, w, kh, kw, col32[:n])
 			Im2col64(x64, c, h, w, kh, kw, col64[:n])
 			if col32[n] != -7 || col64[n] != -7 {
-				t.Fatalf("asm %t %v: wrote past the matrix", asm, sz)
+				t.Fatalf("%v asm %t %v: wrote past the matrix", path, asm, sz)
 			}
 			for ch := 0; ch < c; ch++ {
 				for p := 0; p < kh; p++ {
@@ -143,7 +161,7 @@ func TestIm2col(t *testing.T) {
 								want := float64(ch*h*w + (i+p)*w + j + q + 1)
 								k := row*oh*ow + i*ow + j
 								if float64(col32[k]) != want || col64[k] != want {
-									t.Fatalf("asm %t %v: tap (%d,%d,%d) at (%d,%d): %v, %v, want %v", asm, sz, ch, p, q, i, j, col32[k], col64[k], want)
+									t.Fatalf("%v asm %t %v: tap (%d,%d,%d) at (%d,%d): %v, %v, want %v", path, asm, sz, ch, p, q, i, j, col32[k], col64[k], want)
 								}
 							}
 						}
@@ -156,8 +174,26 @@ func TestIm2col(t *testing.T) {
 }
 
 // TestCol2im compares Col2im with a direct definition (dx starts non-zero: it adds),
-// with and without the assembly, for widths around the vector sizes.
+// on every path this CPU supports and without the assembly, for widths around the vector sizes.
 func TestCol2im(t *testing.T) {
+	start := Active()
+	defer func() {
+		if err := SetPath(start); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for p := PathGeneric; p <= lastPath; p++ {
+		if !Supported(p) {
+			continue
+		}
+		if err := SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		testCol2im(t, p)
+	}
+}
+
+func testCol2im(t *testing.T, path Path) {
 	for _, asm := range []bool{true, false} {
 		save32, save64 := col2imAsm32, col2imAsm64
 		if !asm {
@@ -197,7 +233,7 @@ func TestCol2im(t *testing.T) {
 			Col2im64(col64, c, h, w, kh, kw, dx64[:c*h*w])
 			for i, wv := range want {
 				if float64(dx32[i]) != wv || dx64[i] != wv {
-					t.Fatalf("asm %t %v: dx[%d] = %v, %v, want %v", asm, sz, i, dx32[i], dx64[i], wv)
+					t.Fatalf("%v asm %t %v: dx[%d] = %v, %v, want %v", path, asm, sz, i, dx32[i], dx64[i], wv)
 				}
 			}
 		}

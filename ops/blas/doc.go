@@ -65,7 +65,8 @@
 // # Beyond the BLAS
 //
 // Routines for gradflow's convolution that share the GEMM's AVX-512
-// machinery, each with a Go fallback and tests against a direct definition:
+// machinery (Im2col and Col2im also have AVX2 versions), each with a Go
+// fallback and tests against a direct definition:
 // CopyBlock32/64 and AddBlock32/64 (a rows x cols block between row-major
 // matrices, masked vector moves), Im2col32/64 and Col2im32/64 (the im2col
 // matrix of a valid convolution and its transpose, one assembly loop each;

@@ -1,8 +1,9 @@
 //go:build ignore
 
 // gen_block writes the AVX-512 assembly of CopyBlock's sibling routines: AddBlock
-// (addblock_amd64.s), Im2col (im2col_amd64.s) and Col2im (col2im_amd64.s), each in a
-// float32 and a float64 version from one template. Run it with `go generate` in this
+// (addblock_amd64.s), Im2col (im2col_amd64.s) and Col2im (col2im_amd64.s), and the
+// AVX2 Im2col and Col2im (im2col_avx2_amd64.s, col2im_avx2_amd64.s), each in a float32 and a float64 version from one
+// template. Run it with `go generate` in this
 // directory.
 package main
 
@@ -30,6 +31,8 @@ func main() {
 	write("addblock_amd64.s", addBlock)
 	write("im2col_amd64.s", im2col)
 	write("col2im_amd64.s", col2im)
+	write("im2col_avx2_amd64.s", im2colAVX2)
+	write("col2im_avx2_amd64.s", col2imAVX2)
 }
 
 // write expands text for every variant into file, after the build tag and include.
@@ -242,6 +245,180 @@ q{{.Suf}}:
 	ADDQ  $64, DX
 	ADDQ  $2, DI
 	ADDQ  $2, CX
+	DECQ  R11
+	JMP   k{{.Suf}}
+
+iNext{{.Suf}}:
+	ADDQ rowB+72(FP), R14
+	ADDQ owB+80(FP), R15
+	DECQ R10
+	JMP  i{{.Suf}}
+
+pNext{{.Suf}}:
+	SUBQ backB+112(FP), R14
+	ADDQ pB+96(FP), SI
+	DECQ R9
+	JMP  p{{.Suf}}
+
+chNext{{.Suf}}:
+	ADDQ planeB+104(FP), R13
+	DECQ R8
+	JMP  ch{{.Suf}}
+
+done{{.Suf}}:
+	VZEROUPPER
+	RET
+`
+
+// im2colAVX2 is Im2col on the AVX2 path: the loop of im2col with 256-bit vectors, the
+// tail loaded and stored with VMASKMOVPS/PD under the mask at im2colMasks<>+32-tb.
+const im2colAVX2 = `{{if eq .Suf "S"}}
+// 32 bytes of ones, then 32 of zeros: the 32 bytes at offset 32-n are the mask of the
+// first n bytes' lanes.
+DATA im2colMasks<>+0(SB)/8, $0xffffffffffffffff
+DATA im2colMasks<>+8(SB)/8, $0xffffffffffffffff
+DATA im2colMasks<>+16(SB)/8, $0xffffffffffffffff
+DATA im2colMasks<>+24(SB)/8, $0xffffffffffffffff
+DATA im2colMasks<>+32(SB)/8, $0
+DATA im2colMasks<>+40(SB)/8, $0
+DATA im2colMasks<>+48(SB)/8, $0
+DATA im2colMasks<>+56(SB)/8, $0
+GLOBL im2colMasks<>(SB), RODATA|NOPTR, $64
+{{end}}
+// func im2colAVX2{{.Suf}}(x, col *{{.T}}, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
+// im2colAVX512{{.Suf}} with vectors of 32 bytes: nv whole vectors a row, then a tail
+// of tb bytes (tail is not read: tb says it all).
+TEXT ·im2colAVX2{{.Suf}}(SB), NOSPLIT, $0-96
+	MOVQ x+0(FP), SI
+	MOVQ col+8(FP), DI
+	MOVQ c+16(FP), R8
+	MOVQ h+24(FP), AX
+	MOVQ w+32(FP), BX
+	IMULQ BX, AX
+	SHLQ ${{.Shift}}, AX
+	SHLQ ${{.Shift}}, BX
+	LEAQ im2colMasks<>+32(SB), CX
+	SUBQ tb+88(FP), CX
+	VMOVDQU (CX), Y1
+
+ch{{.Suf}}:
+	TESTQ R8, R8
+	JZ    done{{.Suf}}
+	MOVQ  kh+40(FP), R9
+	MOVQ  SI, R13
+
+p{{.Suf}}:
+	TESTQ R9, R9
+	JZ    chNext{{.Suf}}
+	MOVQ  kw+48(FP), R10
+	MOVQ  R13, R14
+
+q{{.Suf}}:
+	TESTQ R10, R10
+	JZ    pNext{{.Suf}}
+	MOVQ  oh+56(FP), R11
+	MOVQ  R14, R15
+
+i{{.Suf}}:
+	TESTQ R11, R11
+	JZ    qNext{{.Suf}}
+	MOVQ  nv+72(FP), R12
+	MOVQ  R15, CX
+
+v{{.Suf}}:
+	TESTQ R12, R12
+	JZ    vTail{{.Suf}}
+	{{.MovU}} (CX), Y0
+	{{.MovU}} Y0, (DI)
+	ADDQ  $32, CX
+	ADDQ  $32, DI
+	DECQ  R12
+	JMP   v{{.Suf}}
+
+vTail{{.Suf}}:
+	VMASKMOVP{{.Suf}} (CX), Y1, Y0
+	VMASKMOVP{{.Suf}} Y0, Y1, (DI)
+	ADDQ    tb+88(FP), DI
+	ADDQ    BX, R15
+	DECQ    R11
+	JMP     i{{.Suf}}
+
+qNext{{.Suf}}:
+	ADDQ ${{.Size}}, R14
+	DECQ R10
+	JMP  q{{.Suf}}
+
+pNext{{.Suf}}:
+	ADDQ BX, R13
+	DECQ R9
+	JMP  p{{.Suf}}
+
+chNext{{.Suf}}:
+	ADDQ AX, SI
+	DECQ R8
+	JMP  ch{{.Suf}}
+
+done{{.Suf}}:
+	VZEROUPPER
+	RET
+`
+
+// col2imAVX2 is Col2im on the AVX2 path: col2im's loop with 256-bit vectors, whose
+// masks are not bits but whole 32-byte lane masks (VMASKMOVPS/PD read each lane's
+// sign bit), built by the caller.
+const col2imAVX2 = `
+// func col2imAVX2{{.Suf}}(col, dx *{{.T}}, c, kh, kw, oh, nchunk int, masks, smasks *uint32, rowB, owB, qstepB, pB, planeB, backB, nchB, qmB int)
+// col2imAVX512{{.Suf}} with vectors of 32 bytes: masks and smasks hold a 32-byte lane
+// mask per tap column and chunk, and per chunk; nchB is 32*nchunk, qmB 32*kw*nchunk.
+TEXT ·col2imAVX2{{.Suf}}(SB), NOSPLIT, $0-136
+	MOVQ col+0(FP), SI
+	MOVQ dx+8(FP), R13
+	MOVQ c+16(FP), R8
+
+ch{{.Suf}}:
+	TESTQ R8, R8
+	JZ    done{{.Suf}}
+	MOVQ  kh+24(FP), R9
+	MOVQ  R13, R14
+
+p{{.Suf}}:
+	TESTQ R9, R9
+	JZ    chNext{{.Suf}}
+	MOVQ  oh+40(FP), R10
+	MOVQ  SI, R15
+
+i{{.Suf}}:
+	TESTQ R10, R10
+	JZ    pNext{{.Suf}}
+	MOVQ  nchunk+48(FP), R11
+	MOVQ  R14, AX
+	MOVQ  R15, DX
+	MOVQ  smasks+64(FP), DI
+	MOVQ  masks+56(FP), CX
+
+k{{.Suf}}:
+	TESTQ R11, R11
+	JZ    iNext{{.Suf}}
+	VMOVDQU (DI), Y2
+	VMASKMOVP{{.Suf}} (AX), Y2, Y0
+	MOVQ  DX, BX
+	MOVQ  kw+32(FP), R12
+
+q{{.Suf}}:
+	VMOVDQU (CX), Y3
+	VMASKMOVP{{.Suf}} (BX), Y3, Y1
+	VADDP{{.Suf}} Y1, Y0, Y0
+	ADDQ  nchB+120(FP), CX
+	ADDQ  qstepB+88(FP), BX
+	DECQ  R12
+	JNZ   q{{.Suf}}
+
+	SUBQ  qmB+128(FP), CX
+	VMASKMOVP{{.Suf}} Y0, Y2, (AX)
+	ADDQ  $32, AX
+	ADDQ  $32, DX
+	ADDQ  $32, DI
+	ADDQ  $32, CX
 	DECQ  R11
 	JMP   k{{.Suf}}
 
