@@ -282,9 +282,7 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 	maxv := F(math.Inf(-1))
 	seen := false
 	if mask == nil {
-		for _, v := range vis {
-			maxv = max(maxv, v)
-		}
+		maxv = rowMax(vis)
 		seen = n > 0
 	} else {
 		for j, v := range vis {
@@ -328,6 +326,52 @@ func softmaxRow[F float](row []F, r int, scale float64, causal bool, mask []F) {
 	for j, v := range row[:n] {
 		row[j] = F(float64(v) * inv)
 	}
+}
+
+// rowMax returns max over v, as the max builtin folds it from -Inf: NaN if any
+// value is NaN. Four running maxima with plain comparisons (after the first few
+// values their updates are rare, so the branches predict well) instead of the
+// builtin, whose NaN and signed-zero handling costs several instructions a value;
+// NaNs are caught by four running sums, NaN if a value is (or if +Inf and -Inf
+// meet, when an exact pass decides). A -0 and +0 tie may keep either; every use of
+// the max subtracts it (x - m, and x - (-0) == x - (+0) for every x but -0, whose
+// exponential is 1 either way).
+func rowMax[F float](v []F) F {
+	inf := F(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	var s0, s1, s2, s3 F
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := v[i], v[i+1], v[i+2], v[i+3]
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		if a > m0 {
+			m0 = a
+		}
+		if b > m1 {
+			m1 = b
+		}
+		if c > m2 {
+			m2 = c
+		}
+		if d > m3 {
+			m3 = d
+		}
+	}
+	for ; i < len(v); i++ {
+		a := v[i]
+		s0 += a
+		if a > m0 {
+			m0 = a
+		}
+	}
+	if s := s0 + s1 + s2 + s3; s != s {
+		for _, a := range v {
+			if a != a {
+				return a
+			}
+		}
+	}
+	return max(m0, m1, m2, m3)
 }
 
 // seesAny reports whether query r may see any key under the padding mask m (and the
