@@ -112,21 +112,7 @@ func TestAddBlock(t *testing.T) {
 // TestIm2col compares Im2col with a direct definition, on every path this CPU
 // supports and without the assembly, for widths around the vector sizes.
 func TestIm2col(t *testing.T) {
-	start := Active()
-	defer func() {
-		if err := SetPath(start); err != nil {
-			t.Fatal(err)
-		}
-	}()
-	for p := PathGeneric; p <= lastPath; p++ {
-		if !Supported(p) {
-			continue
-		}
-		if err := SetPath(p); err != nil {
-			t.Fatal(err)
-		}
-		testIm2col(t, p)
-	}
+	forEachPath(t, func(p Path) { testIm2col(t, p) })
 }
 
 func testIm2col(t *testing.T, path Path) {
@@ -176,21 +162,7 @@ func testIm2col(t *testing.T, path Path) {
 // TestCol2im compares Col2im with a direct definition (dx starts non-zero: it adds),
 // on every path this CPU supports and without the assembly, for widths around the vector sizes.
 func TestCol2im(t *testing.T) {
-	start := Active()
-	defer func() {
-		if err := SetPath(start); err != nil {
-			t.Fatal(err)
-		}
-	}()
-	for p := PathGeneric; p <= lastPath; p++ {
-		if !Supported(p) {
-			continue
-		}
-		if err := SetPath(p); err != nil {
-			t.Fatal(err)
-		}
-		testCol2im(t, p)
-	}
+	forEachPath(t, func(p Path) { testCol2im(t, p) })
 }
 
 func testCol2im(t *testing.T, path Path) {
@@ -238,5 +210,25 @@ func testCol2im(t *testing.T, path Path) {
 			}
 		}
 		col2imAsm32, col2imAsm64 = save32, save64
+	}
+}
+
+// forEachPath runs f with each path this CPU and build support made active, then
+// restores the path that was active.
+func forEachPath(t *testing.T, f func(p Path)) {
+	start := Active()
+	defer func() {
+		if err := SetPath(start); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for p := PathGeneric; p <= lastPath; p++ {
+		if !Supported(p) {
+			continue
+		}
+		if err := SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		f(p)
 	}
 }
