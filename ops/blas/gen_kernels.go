@@ -327,6 +327,24 @@ func (k kernel) emit(w *bytes.Buffer) {
 	p("RET")
 }
 
+// copyPrologue writes the header of a copy routine (see emitCopy) and loads its
+// arguments: dst in DI, ldd in bytes in DX, src in SI, lds in bytes in BX, rows in
+// R9, nv in R10, lmask in AX.
+func copyPrologue(w *bytes.Buffer, name, ty string, shift int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	fmt.Fprintf(w, "\n// func %s(dst *%s, ldd int, src *%s, lds, rows, nv int, lmask, smask uint64)\n", name, ty, ty)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ dst+0(FP), DI")
+	p("MOVQ ldd+8(FP), DX")
+	p("SHLQ $%d, DX", shift)
+	p("MOVQ src+16(FP), SI")
+	p("MOVQ lds+24(FP), BX")
+	p("SHLQ $%d, BX", shift)
+	p("MOVQ rows+32(FP), R9")
+	p("MOVQ nv+40(FP), R10")
+	p("MOVQ lmask+48(FP), AX")
+}
+
 // emitCopy writes copyAVX512S (float32) or copyAVX512D:
 //
 //	func name(dst *T, ldd int, src *T, lds, rows, nv int, lmask, smask uint64)
@@ -342,17 +360,7 @@ func emitCopy(w *bytes.Buffer, double bool) {
 	if double {
 		shift, name, ty, mov = 3, "copyAVX512D", "float64", "VMOVUPD"
 	}
-	fmt.Fprintf(w, "\n// func %s(dst *%s, ldd int, src *%s, lds, rows, nv int, lmask, smask uint64)\n", name, ty, ty)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	p("MOVQ dst+0(FP), DI")
-	p("MOVQ ldd+8(FP), DX")
-	p("SHLQ $%d, DX", shift)
-	p("MOVQ src+16(FP), SI")
-	p("MOVQ lds+24(FP), BX")
-	p("SHLQ $%d, BX", shift)
-	p("MOVQ rows+32(FP), R9")
-	p("MOVQ nv+40(FP), R10")
-	p("MOVQ lmask+48(FP), AX")
+	copyPrologue(w, name, ty, shift)
 	for c := 0; c < 4; c++ {
 		p("KMOVW AX, K%d", c+1)
 		p("SHRQ $16, AX")
@@ -507,17 +515,7 @@ func emitCopyAVX2(w *bytes.Buffer, double bool) {
 	if double {
 		v, shift, name, ty, mov, mask = 4, 3, "copyAVX2D", "float64", "VMOVUPD", "VMASKMOVPD"
 	}
-	fmt.Fprintf(w, "\n// func %s(dst *%s, ldd int, src *%s, lds, rows, nv int, lmask, smask uint64)\n", name, ty, ty)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	p("MOVQ dst+0(FP), DI")
-	p("MOVQ ldd+8(FP), DX")
-	p("SHLQ $%d, DX", shift)
-	p("MOVQ src+16(FP), SI")
-	p("MOVQ lds+24(FP), BX")
-	p("SHLQ $%d, BX", shift)
-	p("MOVQ rows+32(FP), R9")
-	p("MOVQ nv+40(FP), R10")
-	p("MOVQ lmask+48(FP), AX")
+	copyPrologue(w, name, ty, shift)
 	p("LEAQ avx2Masks<>+32(SB), R11")
 	// Y4+c: the load mask of chunk c (popcount of its 16 bits of lmask).
 	for c := 0; c < 4; c++ {
