@@ -24,7 +24,7 @@ func BenchmarkStep(b *testing.B) {
 				continue
 			}
 			b.Run(name+"/"+sys, func(b *testing.B) {
-				if name == "cnn" || w.Samples == 128 { // an MNIST workload
+				if usesMNIST(name) {
 					if _, err := data.MNISTDir(); err != nil {
 						b.Skip(err)
 					}

@@ -14,8 +14,8 @@ import (
 // OpenBLAS picks its kernels ("core") from CPUID when it loads. A release older than
 // the CPU does not know it and falls back to its oldest x86-64 kernels: Debian's
 // OpenBLAS 0.3.21 takes an Intel Xeon of family 6 model 207 (Emerald Rapids, AVX-512)
-// for a "Prescott" (SSE3) and multiplies at a quarter of the speed it reaches with
-// OPENBLAS_CORETYPE=Cooperlake. PyTorch at its best on such a machine has the core
+// for a "Prescott" (SSE3) and multiplies at about a fifth of the speed it reaches
+// with OPENBLAS_CORETYPE=Cooperlake or SkylakeX. PyTorch at its best on such a machine has the core
 // set, so before the first PyTorch worker the harness times one float32 product with
 // the detected core and with each candidate core (each in its own Python process with
 // one thread; a core the CPU cannot run dies with SIGILL and drops out) and gives
@@ -30,35 +30,6 @@ var openBLASCandidates = map[string][]string{
 
 const coreMargin = 1.05
 
-// coreProbeScript times an n x n float32 product (best of five after two warm-ups)
-// and prints the core OpenBLAS loaded and the GFLOP/s as one JSON line.
-const coreProbeScript = `
-import ctypes, json, sys, time
-import torch
-torch.set_num_threads(1)
-n = 1024
-a, b = torch.randn(n, n), torch.randn(n, n)
-for _ in range(2):
-    torch.mm(a, b)
-best = float("inf")
-for _ in range(5):
-    t = time.perf_counter()
-    torch.mm(a, b)
-    best = min(best, time.perf_counter() - t)
-core = ""
-with open("/proc/self/maps") as f:
-    libs = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})
-for lib in libs:
-    try:
-        dll = ctypes.CDLL(lib)
-        dll.openblas_get_corename.restype = ctypes.c_char_p
-        core = dll.openblas_get_corename().decode()
-        break
-    except (AttributeError, OSError):
-        pass
-print(json.dumps({"core": core, "gflops": 2 * n ** 3 / best / 1e9}))
-`
-
 // coreProbe is one core's measurement.
 type coreProbe struct {
 	Set    string  // the OPENBLAS_CORETYPE it ran with ("" for OpenBLAS's own choice)
@@ -66,18 +37,20 @@ type coreProbe struct {
 	GFLOPs float64 `json:"gflops"`
 }
 
-// probeCore runs coreProbeScript with OPENBLAS_CORETYPE set to set ("" leaves it
-// unset).
+// probeCore runs the worker's --probe-core (worker.py times a float32 1024 product
+// on one thread and reports the core OpenBLAS loaded) with OPENBLAS_CORETYPE set to
+// set ("" leaves it unset).
 func (p PeerConfig) probeCore(ctx context.Context, set string) (coreProbe, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, p.python(), "-c", coreProbeScript)
-	env := p.peerEnv(TorchConfig{Threads: 1, BLASThreads: 1})
-	env = withoutKeys(env, "OPENBLAS_CORETYPE")
-	if set != "" {
-		env = append(env, "OPENBLAS_CORETYPE="+set)
+	q := p
+	q.OpenBLASCore = set
+	if set == "" {
+		q.OpenBLASCore, q.KeepOpenBLASEnv = "detected", false
 	}
-	cmd.Env = env
+	argv := append(p.workerArgv(), "--probe-core")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = q.peerEnv(TorchConfig{Threads: 1, BLASThreads: 1})
 	out, err := cmd.Output()
 	if err != nil {
 		return coreProbe{}, err
@@ -127,7 +100,16 @@ func (p *PeerConfig) ChooseOpenBLASCore(ctx context.Context) string {
 		p.OpenBLASCore = "detected"
 		return "OpenBLAS core: the one OpenBLAS detects (-openblas-core detected)"
 	default:
-		return "OpenBLAS core: OPENBLAS_CORETYPE=" + p.OpenBLASCore + " (-openblas-core)"
+		// OpenBLAS ignores a name it does not know and detects the core: say which
+		// core the name gave.
+		r, err := p.probeCore(ctx, p.OpenBLASCore)
+		if err != nil {
+			return "OpenBLAS core: OPENBLAS_CORETYPE=" + p.OpenBLASCore + " (-openblas-core; not probed: " + err.Error() + ")"
+		}
+		if !strings.EqualFold(r.Core, p.OpenBLASCore) {
+			return fmt.Sprintf("OpenBLAS core: OPENBLAS_CORETYPE=%s (-openblas-core) loaded OpenBLAS's %s kernels (%.1f GFLOP/s, float32 1024 product on one thread)", p.OpenBLASCore, r.Core, r.GFLOPs)
+		}
+		return fmt.Sprintf("OpenBLAS core: OPENBLAS_CORETYPE=%s (-openblas-core), %.1f GFLOP/s (float32 1024 product on one thread)", p.OpenBLASCore, r.GFLOPs)
 	}
 	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && p.KeepOpenBLASEnv {
 		p.OpenBLASCore = "detected"
@@ -149,20 +131,4 @@ func (p *PeerConfig) ChooseOpenBLASCore(ctx context.Context) string {
 		p.OpenBLASCore = set
 	}
 	return note
-}
-
-// withoutKeys returns env without the variables named.
-func withoutKeys(env []string, keys ...string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		keep := true
-		for _, d := range keys {
-			keep = keep && k != d
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

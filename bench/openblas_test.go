@@ -12,15 +12,20 @@ import (
 
 // fakePython writes a shell script that answers the core probe as OpenBLAS would on
 // a CPU it does not know: Prescott when OPENBLAS_CORETYPE is unset, the named core at
-// the speeds given otherwise, and SIGILL for a core missing from speeds.
+// the speeds given otherwise (a key "Name=Core" makes the name load another core),
+// and SIGILL for a core missing from speeds.
 func fakePython(t *testing.T, detected string, speeds map[string]string) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\ncase \"${OPENBLAS_CORETYPE-unset}\" in\n")
 	b.WriteString("unset) echo '{\"core\": \"" + detected + "\", \"gflops\": " + speeds[""] + "}' ;;\n")
-	for core, g := range speeds {
-		if core != "" {
-			b.WriteString(core + ") echo '{\"core\": \"" + core + "\", \"gflops\": " + g + "}' ;;\n")
+	for set, g := range speeds {
+		if set != "" {
+			core := set // "Name=Core": OPENBLAS_CORETYPE=Name loads Core
+			if i := strings.IndexByte(set, '='); i >= 0 {
+				set, core = set[:i], set[i+1:]
+			}
+			b.WriteString(set + ") echo '{\"core\": \"" + core + "\", \"gflops\": " + g + "}' ;;\n")
 		}
 	}
 	b.WriteString("*) kill -ILL $$ ;;\nesac\n")
@@ -75,6 +80,11 @@ func TestChooseOpenBLASCore(t *testing.T) {
 	p = PeerConfig{Python: "/nonexistent/python3", OpenBLASCore: "SkylakeX"}
 	if note := p.ChooseOpenBLASCore(context.Background()); !strings.Contains(note, "SkylakeX") || p.OpenBLASCore != "SkylakeX" {
 		t.Errorf("named core: OpenBLASCore %q, note %q", p.OpenBLASCore, note)
+	}
+	// A named core OpenBLAS does not know by that name: the note says what it loaded.
+	p = PeerConfig{Python: fakePython(t, "Prescott", map[string]string{"": "32", "Skylake=Prescott": "31"}), OpenBLASCore: "Skylake"}
+	if note := p.ChooseOpenBLASCore(context.Background()); !strings.Contains(note, "loaded OpenBLAS's Prescott kernels") || p.OpenBLASCore != "Skylake" {
+		t.Errorf("unknown named core: OpenBLASCore %q, note %q", p.OpenBLASCore, note)
 	}
 	p = PeerConfig{Python: "/nonexistent/python3"}
 	if note := p.ChooseOpenBLASCore(context.Background()); note != "" || p.OpenBLASCore != "detected" {

@@ -66,30 +66,42 @@ func (p PeerConfig) peerEnv(tc TorchConfig) []string {
 		case "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS":
 			continue
 		case "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE":
-			if !p.KeepOpenBLASEnv {
+			if !p.KeepOpenBLASEnv || (k == "OPENBLAS_CORETYPE" && p.namedCore() != "") {
 				continue
 			}
 		}
 		env = append(env, kv)
 	}
-	if c := p.OpenBLASCore; c != "" && c != "auto" && c != "detected" {
-		env = append(withoutKeys(env, "OPENBLAS_CORETYPE"), "OPENBLAS_CORETYPE="+c)
+	if c := p.namedCore(); c != "" {
+		env = append(env, "OPENBLAS_CORETYPE="+c)
 	}
 	blas := strconv.Itoa(tc.BLASThreads)
 	return append(env, "OPENBLAS_NUM_THREADS="+blas, "MKL_NUM_THREADS="+blas,
 		"OMP_NUM_THREADS="+strconv.Itoa(tc.Threads))
 }
 
+// namedCore is the OPENBLAS_CORETYPE the workers get, "" for none ("auto" before it
+// is chosen, or "detected").
+func (p PeerConfig) namedCore() string {
+	if c := p.OpenBLASCore; c != "auto" && c != "detected" {
+		return c
+	}
+	return ""
+}
+
+// workerArgv returns the interpreter and the worker script (the embedded one or
+// p.Script), without the worker's flags.
+func (p PeerConfig) workerArgv() []string {
+	if p.Script != "" {
+		return []string{p.python(), p.Script}
+	}
+	return []string{p.python(), "-c", referenceWorker}
+}
+
 // peerCommand returns the argv of a PyTorch worker of configuration tc for workload
 // ref.
 func (p PeerConfig) peerCommand(ref string, tc TorchConfig, env *Env) []string {
-	argv := []string{p.python()}
-	if p.Script != "" {
-		argv = append(argv, p.Script)
-	} else {
-		argv = append(argv, "-c", referenceWorker)
-	}
-	argv = append(argv, "--workload", ref, "--threads", strconv.Itoa(tc.Threads),
+	argv := append(p.workerArgv(), "--workload", ref, "--threads", strconv.Itoa(tc.Threads),
 		"--blas-threads", strconv.Itoa(tc.BLASThreads), "--seed", strconv.FormatUint(env.Seed, 10))
 	if env.MNISTDir != "" {
 		argv = append(argv, "--mnist", env.MNISTDir)
@@ -97,10 +109,14 @@ func (p PeerConfig) peerCommand(ref string, tc TorchConfig, env *Env) []string {
 	return argv
 }
 
+// usesMNIST reports whether the workload (or PyTorch reference) of that name trains
+// on MNIST: the MLPs and the CNN.
+func usesMNIST(name string) bool { return strings.HasPrefix(name, "mlp") || name == "cnn" }
+
 // startPeer starts a PyTorch worker. MNIST-based references need the data directory,
 // which is resolved here (data.MNISTDir) when the Env has none.
 func startPeer(ctx context.Context, p PeerConfig, ref string, tc TorchConfig, env *Env) (worker, error) {
-	if (strings.HasPrefix(ref, "mlp") || ref == "cnn") && env.MNISTDir == "" {
+	if usesMNIST(ref) && env.MNISTDir == "" {
 		dir, err := data.MNISTDir()
 		if err != nil {
 			return nil, errors.Wrap(err, "bench")

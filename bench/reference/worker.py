@@ -329,19 +329,43 @@ def make(torch, name, args):
     raise ValueError("no PyTorch reference for workload %r" % name)
 
 
+def probe_core(torch):
+    """Times a 1024 x 1024 float32 product on one thread (best of five after two
+    warm-ups) and returns the OpenBLAS core that ran it and its GFLOP/s: gradbench
+    runs this once per candidate OPENBLAS_CORETYPE to pick the fastest."""
+    torch.set_num_threads(1)
+    n = 1024
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        torch.mm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return {"core": blas_info().get("openblas_core", ""), "gflops": 2 * n ** 3 / best / 1e9}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--workload", required=True)
+    ap.add_argument("--workload")
+    ap.add_argument("--probe-core", action="store_true",
+                    help="print the OpenBLAS core and its float32 GEMM speed, then exit")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     ap.add_argument("--blas-threads", type=int, default=0,
                     help="OpenBLAS threads (gradbench also sets OPENBLAS_NUM_THREADS); 0 leaves them")
     ap.add_argument("--mnist", default="", help="directory of the MNIST IDX files")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    if not args.workload and not args.probe_core:
+        ap.error("--workload or --probe-core is required")
     try:
         import torch
     except Exception as e:  # ImportError, or a broken install
         emit({"error": "cannot import torch: %s" % e, "unavailable": True})
+        return 0
+    if args.probe_core:
+        emit(probe_core(torch))
         return 0
     try:
         torch.set_num_threads(args.threads)
