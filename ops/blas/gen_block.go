@@ -2,8 +2,8 @@
 
 // gen_block writes the AVX-512 assembly of CopyBlock's sibling routines: AddBlock
 // (addblock_amd64.s), Im2col (im2col_amd64.s) and Col2im (col2im_amd64.s), and the
-// AVX2 Im2col and Col2im (im2col_avx2_amd64.s, col2im_avx2_amd64.s), each in a float32 and a float64 version from one
-// template. Run it with `go generate` in this
+// AVX2 Im2col and Col2im (im2col_avx2_amd64.s, col2im_avx2_amd64.s), each in a
+// float32 and a float64 version from one template. Run it with `go generate` in this
 // directory.
 package main
 
@@ -125,20 +125,8 @@ done{{.Suf}}:
 
 // im2col is Im2col: the im2col matrix of a valid convolution, one masked row copy a block
 // row; on AVX2 the tail is loaded and stored with VMASKMOVPS/PD under the mask at
-// im2colMasks<>+32-tb.
-const im2col = `{{if .AVX2}}{{if eq .Suf "S"}}
-// 32 bytes of ones, then 32 of zeros: the 32 bytes at offset 32-n are the mask of the
-// first n bytes' lanes.
-DATA im2colMasks<>+0(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+8(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+16(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+24(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+32(SB)/8, $0
-DATA im2colMasks<>+40(SB)/8, $0
-DATA im2colMasks<>+48(SB)/8, $0
-DATA im2colMasks<>+56(SB)/8, $0
-GLOBL im2colMasks<>(SB), RODATA|NOPTR, $64
-{{end}}{{end}}
+// ·avx2Masks+32-tb (the table gen_kernels.go writes into pack_amd64.s).
+const im2col = `
 // func im2col{{.ISA}}{{.Suf}}(x, col *{{.T}}, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
 {{if .AVX2}}// im2colAVX512{{.Suf}} with vectors of 32 bytes: nv whole vectors a row, then a tail
 // of tb bytes (tail is not read: tb says it all).
@@ -155,7 +143,7 @@ GLOBL im2colMasks<>(SB), RODATA|NOPTR, $64
 	IMULQ BX, AX
 	SHLQ ${{.Shift}}, AX
 	SHLQ ${{.Shift}}, BX
-{{if .AVX2}}	LEAQ im2colMasks<>+32(SB), CX
+{{if .AVX2}}	LEAQ ·avx2Masks+32(SB), CX
 	SUBQ tb+88(FP), CX
 	VMOVDQU (CX), Y1
 {{else}}	MOVQ tail+80(FP), CX

@@ -393,18 +393,19 @@ func emitCopy(w *bytes.Buffer, double bool) {
 	}
 }
 
-// emitMaskTable writes avx2Masks<>, 32 bytes of ones then 32 of zeros: the 32
+// emitMaskTable writes ·avx2Masks, 32 bytes of ones then 32 of zeros: the 32
 // bytes at offset 32-n*size are the AVX2 lane mask of the first n values of
-// size bytes (the sign bit of each lane is what VMASKMOVPS/PD read).
+// size bytes (the sign bit of each lane is what VMASKMOVPS/PD read). The AVX2
+// im2col (gen_block.go) reads it too.
 func emitMaskTable(w *bytes.Buffer) {
 	for off := 0; off < 64; off += 8 {
 		v := "$0xffffffffffffffff"
 		if off >= 32 {
 			v = "$0"
 		}
-		fmt.Fprintf(w, "DATA avx2Masks<>+%d(SB)/8, %s\n", off, v)
+		fmt.Fprintf(w, "DATA ·avx2Masks+%d(SB)/8, %s\n", off, v)
 	}
-	fmt.Fprintf(w, "GLOBL avx2Masks<>(SB), RODATA|NOPTR, $64\n")
+	fmt.Fprintf(w, "GLOBL ·avx2Masks(SB), RODATA|NOPTR, $64\n")
 }
 
 // emitTransposeAVX2 writes transposeAVX2S (float32) or transposeAVX2D, with
@@ -430,7 +431,7 @@ func emitTransposeAVX2(w *bytes.Buffer, double bool) {
 	p("MOVQ r+32(FP), CX")
 	p("MOVQ nblk+40(FP), R9")
 	// R10 = the address of the mask of the first r lanes.
-	p("LEAQ avx2Masks<>+32(SB), R10")
+	p("LEAQ ·avx2Masks+32(SB), R10")
 	p("MOVQ CX, AX")
 	p("SHLQ $%d, AX", shift)
 	p("SUBQ AX, R10")
@@ -516,7 +517,7 @@ func emitCopyAVX2(w *bytes.Buffer, double bool) {
 		v, shift, name, ty, mov, mask = 4, 3, "copyAVX2D", "float64", "VMOVUPD", "VMASKMOVPD"
 	}
 	copyPrologue(w, name, ty, shift)
-	p("LEAQ avx2Masks<>+32(SB), R11")
+	p("LEAQ ·avx2Masks+32(SB), R11")
 	// Y4+c: the load mask of chunk c (popcount of its 16 bits of lmask).
 	for c := 0; c < 4; c++ {
 		p("MOVQ AX, CX")

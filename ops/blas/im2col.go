@@ -6,10 +6,10 @@ import "unsafe"
 // no padding) of the image x, c planes of h x w, with a kh x kw kernel: one row per
 // tap (channel, kernel row, kernel column), in that order, each holding the oh x ow
 // block of its plane that the tap meets (oh = h-kh+1, ow = w-kw+1), row after row.
-// col must hold c*kh*kw*oh*ow values. On the AVX-512 and AVX2 paths the whole matrix
-// is written by one assembly loop of masked vector moves; nn's convolution uses it for small images,
-// whose rows of a few values make a copy call per row slow. It panics if the sizes do
-// not fit.
+// col must hold c*kh*kw*oh*ow values. On the AVX-512 and AVX2 paths the whole
+// matrix is written by one assembly loop of masked vector moves; nn's convolution
+// uses it for small images, whose rows of a few values make a copy call per row
+// slow. It panics if the sizes do not fit.
 func Im2col32(x []float32, c, h, w, kh, kw int, col []float32) {
 	im2col(&im2colAsm32, x, c, h, w, kh, kw, col)
 }
@@ -61,10 +61,10 @@ func im2col[T float](as *im2colAsm[T], x []T, c, h, w, kh, kw int, col []T) {
 
 // Col2im32 adds the im2col matrix col (laid out as Im2col32 writes it) back into the
 // image dx, c planes of h x w: dx[ch][i+p][j+q] += col[(ch, p, q)][i][j], the gradient
-// of Im2col32. On the AVX-512 and AVX2 paths, each vector of a dx row gets its kw contributions summed
-// in a register (loaded shifted by masked moves) before one add to memory: the
-// overlapping adds of neighbouring taps would otherwise wait on each other. It panics
-// if the sizes do not fit.
+// of Im2col32. On the AVX-512 and AVX2 paths, each vector of a dx row gets its kw
+// contributions summed in a register (loaded shifted by masked moves) before one add
+// to memory: the overlapping adds of neighbouring taps would otherwise wait on each
+// other. It panics if the sizes do not fit.
 func Col2im32(col []float32, c, h, w, kh, kw int, dx []float32) {
 	col2im(&col2imAsm32, col, c, h, w, kh, kw, dx)
 }
@@ -118,41 +118,39 @@ func col2im[T float](as *col2imAsm[T], col []T, c, h, w, kh, kw int, dx []T) {
 		}
 		var zero T
 		es := int(unsafe.Sizeof(zero))
+		mb := 2 // bytes of one chunk's mask: a k-mask word, or on AVX2 a 32-byte vector
 		if as.vecMasks {
-			// Each bit mask as a 32-byte vector: a lane of es bytes is es/4 words,
-			// all ones where the bit is set.
-			var vbuf [64 * 8]uint32
-			vm := vbuf[:0]
-			if n := len(masks) * 8; n > len(vbuf) {
-				vm = make([]uint32, 0, n)
-			}
-			per := es / 4
-			for _, b := range masks {
-				for word := 0; word < 8; word++ {
-					var x uint32
-					if b>>(word/per)&1 != 0 {
-						x = ^uint32(0)
-					}
-					vm = append(vm, x)
-				}
-			}
-			m, sm := &vm[0], &vm[kw*nchunk*8]
-			strides := [...]int{w * es, ow * es, (oh*ow - 1) * es, kw * oh * ow * es, h * w * es, (oh - 1) * w * es, 32 * nchunk, 32 * kw * nchunk}
-			switch any(zero).(type) {
-			case float32:
-				col2imVecS((*float32)(unsafe.Pointer(&col[0])), (*float32)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
-			default:
-				col2imVecD((*float64)(unsafe.Pointer(&col[0])), (*float64)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+			mb = 32
+		}
+		strides := [...]int{w * es, ow * es, (oh*ow - 1) * es, kw * oh * ow * es, h * w * es, (oh - 1) * w * es, mb * nchunk, mb * kw * nchunk}
+		cp, dp := unsafe.Pointer(&col[0]), unsafe.Pointer(&dx[0])
+		if !as.vecMasks {
+			m, sm := &masks[0], &masks[kw*nchunk]
+			if es == 4 {
+				col2imS((*float32)(cp), (*float32)(dp), c, kh, kw, oh, nchunk, m, sm, strides)
+			} else {
+				col2imD((*float64)(cp), (*float64)(dp), c, kh, kw, oh, nchunk, m, sm, strides)
 			}
 			return
 		}
-		m, sm := &masks[0], &masks[kw*nchunk]
-		strides := [...]int{w * es, ow * es, (oh*ow - 1) * es, kw * oh * ow * es, h * w * es, (oh - 1) * w * es, 2 * nchunk, 2 * kw * nchunk}
-		switch any(zero).(type) {
-		case float32:
-			col2imS((*float32)(unsafe.Pointer(&col[0])), (*float32)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
-		default:
-			col2imD((*float64)(unsafe.Pointer(&col[0])), (*float64)(unsafe.Pointer(&dx[0])), c, kh, kw, oh, nchunk, m, sm, strides)
+		// AVX2: each bit mask as a 32-byte vector, a lane of es bytes being es/4
+		// words, all ones where the bit is set.
+		var vbuf [64 * 8]uint32
+		vm := vbuf[:0]
+		if n := len(masks) * 8; n > len(vbuf) {
+			vm = make([]uint32, 0, n)
+		}
+		per := es / 4
+		for _, b := range masks {
+			for word := 0; word < 8; word++ {
+				vm = append(vm, -uint32(b>>(word/per)&1))
+			}
+		}
+		m, sm := &vm[0], &vm[kw*nchunk*8]
+		if es == 4 {
+			col2imVecS((*float32)(cp), (*float32)(dp), c, kh, kw, oh, nchunk, m, sm, strides)
+		} else {
+			col2imVecD((*float64)(cp), (*float64)(dp), c, kh, kw, oh, nchunk, m, sm, strides)
 		}
 		return
 	}

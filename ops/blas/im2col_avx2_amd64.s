@@ -4,18 +4,6 @@
 
 #include "textflag.h"
 
-// 32 bytes of ones, then 32 of zeros: the 32 bytes at offset 32-n are the mask of the
-// first n bytes' lanes.
-DATA im2colMasks<>+0(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+8(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+16(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+24(SB)/8, $0xffffffffffffffff
-DATA im2colMasks<>+32(SB)/8, $0
-DATA im2colMasks<>+40(SB)/8, $0
-DATA im2colMasks<>+48(SB)/8, $0
-DATA im2colMasks<>+56(SB)/8, $0
-GLOBL im2colMasks<>(SB), RODATA|NOPTR, $64
-
 // func im2colAVX2S(x, col *float32, c, h, w, kh, kw, oh, ow, nv int, tail uint64, tb int)
 // im2colAVX512S with vectors of 32 bytes: nv whole vectors a row, then a tail
 // of tb bytes (tail is not read: tb says it all).
@@ -28,7 +16,7 @@ TEXT ·im2colAVX2S(SB), NOSPLIT, $0-96
 	IMULQ BX, AX
 	SHLQ $2, AX
 	SHLQ $2, BX
-	LEAQ im2colMasks<>+32(SB), CX
+	LEAQ ·avx2Masks+32(SB), CX
 	SUBQ tb+88(FP), CX
 	VMOVDQU (CX), Y1
 
@@ -105,7 +93,7 @@ TEXT ·im2colAVX2D(SB), NOSPLIT, $0-96
 	IMULQ BX, AX
 	SHLQ $3, AX
 	SHLQ $3, BX
-	LEAQ im2colMasks<>+32(SB), CX
+	LEAQ ·avx2Masks+32(SB), CX
 	SUBQ tb+88(FP), CX
 	VMOVDQU (CX), Y1
 

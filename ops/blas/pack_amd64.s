@@ -433,15 +433,15 @@ copyAVX512D_4:
 	JNZ copyAVX512D_4
 	VZEROUPPER
 	RET
-DATA avx2Masks<>+0(SB)/8, $0xffffffffffffffff
-DATA avx2Masks<>+8(SB)/8, $0xffffffffffffffff
-DATA avx2Masks<>+16(SB)/8, $0xffffffffffffffff
-DATA avx2Masks<>+24(SB)/8, $0xffffffffffffffff
-DATA avx2Masks<>+32(SB)/8, $0
-DATA avx2Masks<>+40(SB)/8, $0
-DATA avx2Masks<>+48(SB)/8, $0
-DATA avx2Masks<>+56(SB)/8, $0
-GLOBL avx2Masks<>(SB), RODATA|NOPTR, $64
+DATA ·avx2Masks+0(SB)/8, $0xffffffffffffffff
+DATA ·avx2Masks+8(SB)/8, $0xffffffffffffffff
+DATA ·avx2Masks+16(SB)/8, $0xffffffffffffffff
+DATA ·avx2Masks+24(SB)/8, $0xffffffffffffffff
+DATA ·avx2Masks+32(SB)/8, $0
+DATA ·avx2Masks+40(SB)/8, $0
+DATA ·avx2Masks+48(SB)/8, $0
+DATA ·avx2Masks+56(SB)/8, $0
+GLOBL ·avx2Masks(SB), RODATA|NOPTR, $64
 
 // func transposeAVX2S(dst *float32, w int, src *float32, ld, r, nblk int)
 TEXT ·transposeAVX2S(SB), NOSPLIT, $0-48
@@ -453,7 +453,7 @@ TEXT ·transposeAVX2S(SB), NOSPLIT, $0-48
 	SHLQ $2, BX
 	MOVQ r+32(FP), CX
 	MOVQ nblk+40(FP), R9
-	LEAQ avx2Masks<>+32(SB), R10
+	LEAQ ·avx2Masks+32(SB), R10
 	MOVQ CX, AX
 	SHLQ $2, AX
 	SUBQ AX, R10
@@ -570,7 +570,7 @@ TEXT ·transposeAVX2D(SB), NOSPLIT, $0-48
 	SHLQ $3, BX
 	MOVQ r+32(FP), CX
 	MOVQ nblk+40(FP), R9
-	LEAQ avx2Masks<>+32(SB), R10
+	LEAQ ·avx2Masks+32(SB), R10
 	MOVQ CX, AX
 	SHLQ $3, AX
 	SUBQ AX, R10
@@ -640,7 +640,7 @@ TEXT ·copyAVX2S(SB), NOSPLIT, $0-64
 	MOVQ rows+32(FP), R9
 	MOVQ nv+40(FP), R10
 	MOVQ lmask+48(FP), AX
-	LEAQ avx2Masks<>+32(SB), R11
+	LEAQ ·avx2Masks+32(SB), R11
 	MOVQ AX, CX
 	ANDQ $0xffff, CX
 	POPCNTQ CX, CX
@@ -812,7 +812,7 @@ TEXT ·copyAVX2D(SB), NOSPLIT, $0-64
 	MOVQ rows+32(FP), R9
 	MOVQ nv+40(FP), R10
 	MOVQ lmask+48(FP), AX
-	LEAQ avx2Masks<>+32(SB), R11
+	LEAQ ·avx2Masks+32(SB), R11
 	MOVQ AX, CX
 	ANDQ $0xffff, CX
 	POPCNTQ CX, CX
